@@ -1,0 +1,31 @@
+# The course's commands. `make labs` and `make test` install what is missing first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.install-stamp
+
+.PHONY: labs test notebooks install lint clean-cache
+
+labs: $(STAMP)  ## install what is missing, then open the labs in JupyterLab
+	$(BIN)/jupyter lab notebooks/
+
+test: $(STAMP)  ## install what is missing, then run the whole test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+notebooks: $(STAMP)  ## regenerate the student notebooks in notebooks/ from solutions/
+	$(BIN)/python -m scripts.generate_notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check lab_utils tests scripts
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints-local.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints-local.txt -e ".[labs,test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $(STAMP)
+
+clean-cache:  ## delete downloaded and decoded data sets
+	find data -mindepth 1 ! -name README.md ! -name registry.json -delete

@@ -1,0 +1,23 @@
+"""Helpers shared by the self-supervised learning lab's notebooks.
+
+The package holds the course's infrastructure (profiles, data, training loop, evaluation,
+plots, checks) and never an exercise's answer.
+"""
+
+from .datasets import ImageSet, load_cifar10, load_digits, load_mnist, stratified_indices
+from .evaluation import extract_features, knn_accuracy, label_efficiency, linear_probe, tsne_embed
+from .plotting import save_figure
+from .profiles import PROFILES, UnknownProfileError, get_budget, resolve_profile
+from .results import record
+from .runtime import RunConfig, seed_everything, setup
+from .sources import ChecksumError, DataUnavailableError
+from .training import train
+
+__all__ = [
+    "PROFILES", "ChecksumError", "DataUnavailableError", "ImageSet", "RunConfig",
+    "UnknownProfileError", "extract_features", "get_budget", "knn_accuracy",
+    "label_efficiency", "linear_probe", "load_cifar10", "load_digits", "load_mnist", "record",
+    "resolve_profile", "save_figure", "seed_everything", "setup", "stratified_indices",
+    "train", "tsne_embed",
+]
+__version__ = "0.1.0"

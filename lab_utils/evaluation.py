@@ -1,0 +1,143 @@
+"""Evaluate representations: frozen features, linear probe, cosine k-NN, t-SNE, label efficiency.
+
+All CIFAR-10 numbers in the course use one protocol: frozen features, standardised, a
+logistic-regression probe trained on a labelled subset and scored on the test images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from .datasets import stratified_indices
+from .training import autocast_for
+
+ArrayLike = np.ndarray | torch.Tensor
+Probe = Callable[[ArrayLike, ArrayLike, ArrayLike, ArrayLike], float]
+
+
+def _numpy(values: ArrayLike) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        return values.detach().float().cpu().numpy() if values.is_floating_point() \
+            else values.detach().cpu().numpy()
+    return np.asarray(values)
+
+
+@torch.inference_mode()
+def extract_features(
+    encoder: nn.Module | Callable[[torch.Tensor], torch.Tensor],
+    inputs: torch.Tensor,
+    batch_size: int = 512,
+    preprocess: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """Run a frozen ``encoder`` over ``inputs`` in batches.
+
+    Args:
+        encoder: maps a preprocessed batch to features ``(B, D)`` (or ``(B, ...)``,
+            flattened).
+        inputs: ``(N, ...)`` tensor on the encoder's device, e.g. uint8 images.
+        preprocess: applied to each batch first, e.g. uint8 to normalised float.
+    Returns:
+        ``(N, D)`` float32 features on the CPU.
+    """
+    if isinstance(encoder, nn.Module):
+        encoder.eval()
+    chunks = []
+    for start in range(0, len(inputs), batch_size):
+        batch = inputs[start:start + batch_size]
+        if preprocess is not None:
+            batch = preprocess(batch)
+        with autocast_for(batch.device):
+            features = encoder(batch)
+        chunks.append(features.flatten(1).float().cpu())
+    return torch.cat(chunks)
+
+
+def linear_probe(
+    train_x: ArrayLike, train_y: ArrayLike, test_x: ArrayLike, test_y: ArrayLike,
+    max_iter: int = 1_000, c: float = 1.0,
+) -> float:
+    """Test accuracy of logistic regression on standardised features.
+
+    Args:
+        train_x: ``(N, D)`` features of the labelled subset; ``train_y``: ``(N,)`` labels.
+        test_x: ``(M, D)`` test features; ``test_y``: ``(M,)`` labels.
+        c: inverse L2 regularisation strength of scikit-learn's ``LogisticRegression``.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    train_x, test_x = _numpy(train_x), _numpy(test_x)
+    train_y, test_y = _numpy(train_y), _numpy(test_y)
+    _check_aligned(train_x, train_y, "train")
+    _check_aligned(test_x, test_y, "test")
+    probe = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=max_iter))
+    probe.fit(train_x.reshape(len(train_x), -1), train_y)
+    return float(probe.score(test_x.reshape(len(test_x), -1), test_y))
+
+
+def _check_aligned(x: np.ndarray, y: np.ndarray, name: str) -> None:
+    if len(x) != len(y):
+        raise ValueError(f"{name} features have {len(x)} rows but {name} labels have {len(y)}")
+
+
+@torch.inference_mode()
+def knn_accuracy(
+    train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+    k: int = 20, chunk: int = 1_024,
+) -> float:
+    """Accuracy of a cosine-similarity k-NN classifier (votes weighted by similarity).
+
+    Args:
+        train_x: ``(N, D)`` features; train_y: ``(N,)`` int labels.
+        test_x: ``(M, D)`` features; test_y: ``(M,)`` int labels.
+    """
+    train_x = nn.functional.normalize(torch.as_tensor(train_x).float(), dim=1)
+    test_x = nn.functional.normalize(torch.as_tensor(test_x).float(), dim=1)
+    train_y, test_y = torch.as_tensor(train_y).long(), torch.as_tensor(test_y).long()
+    n_classes = int(max(train_y.max(), test_y.max())) + 1
+    k = min(k, len(train_x))
+    correct = 0
+    for start in range(0, len(test_x), chunk):
+        similarity = test_x[start:start + chunk] @ train_x.T  # (chunk, N)
+        top_sim, top_idx = similarity.topk(k, dim=1)
+        votes = torch.zeros(len(top_idx), n_classes)
+        votes.scatter_add_(1, train_y[top_idx], top_sim)
+        correct += int((votes.argmax(1) == test_y[start:start + chunk]).sum())
+    return correct / len(test_x)
+
+
+def tsne_embed(features: ArrayLike, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
+    """A 2-D t-SNE embedding ``(N, 2)`` of ``(N, D)`` features (PCA-initialised)."""
+    from sklearn.manifold import TSNE
+
+    values = _numpy(features).reshape(len(features), -1)
+    perplexity = min(perplexity, (len(values) - 1) / 3)
+    return TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(values)
+
+
+def label_efficiency(
+    train_x: ArrayLike, train_y: ArrayLike, test_x: ArrayLike, test_y: ArrayLike,
+    sizes: Sequence[int], seeds: int = 3, probe: Probe = linear_probe,
+) -> dict[int, tuple[float, float]]:
+    """Probe accuracy against the number of labels.
+
+    For each size ``n`` and each of ``seeds`` seeds, a class-balanced subset of ``n``
+    labelled training examples trains ``probe``, which is scored on the whole test set.
+
+    Returns:
+        ``{n: (mean accuracy, standard deviation over seeds)}``.
+    """
+    labels = torch.as_tensor(_numpy(train_y))
+    curve = {}
+    for n in sizes:
+        scores = []
+        for seed in range(seeds):
+            idx = stratified_indices(labels, n, seed).numpy()
+            scores.append(probe(_numpy(train_x)[idx], _numpy(train_y)[idx], test_x, test_y))
+        curve[n] = (float(np.mean(scores)), float(np.std(scores)))
+    return curve

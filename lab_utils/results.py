@@ -1,0 +1,39 @@
+"""Record a notebook's metrics so that the benchmark can collect one results table."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .paths import results_dir
+from .runtime import current_run
+
+
+def results_file(notebook: str, profile: str) -> Path:
+    """The JSON file holding ``notebook``'s metrics under ``profile``."""
+    return results_dir() / f"{notebook}.{profile}.json"
+
+
+def record(name: str, value: float) -> float:
+    """Store metric ``name`` of the running notebook (after :func:`lab_utils.setup`).
+
+    Values are merged into ``results/runs/<notebook>.<profile>.json``; recording the same
+    name again overwrites it. Returns ``value`` so it can be used inline.
+    """
+    run = current_run()
+    if run is None:
+        raise RuntimeError("call lab_utils.setup('<notebook>') before lab_utils.record(...)")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"metric {name!r} is {number}; record only finite numbers")
+    path = results_file(run.notebook, run.profile)
+    data = json.loads(path.read_text()) if path.exists() else {"metrics": {}}
+    data.update(notebook=run.notebook, profile=run.profile, seed=run.seed,
+                device=str(run.device),
+                updated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    data["metrics"][name] = number
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    print(f"recorded {name} = {number:.4g}")
+    return number

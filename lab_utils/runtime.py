@@ -1,0 +1,77 @@
+"""The first call of every notebook: profile, device, budget and seeds in one place."""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .profiles import Budget, get_budget, resolve_profile
+
+DEFAULT_SEED = 0
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What a notebook runs with; returned by :func:`setup`."""
+
+    notebook: str
+    profile: str
+    device: torch.device
+    budget: Budget
+    seed: int
+
+    def __str__(self) -> str:
+        return (
+            f"notebook: {self.notebook}\nprofile:  {self.profile}\n"
+            f"device:   {describe_device(self.device)}\nseed:     {self.seed}\n"
+            f"budget:   {self.budget!r}"
+        )
+
+
+_current: RunConfig | None = None
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and every GPU) so that a run repeats."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+
+
+def pick_device() -> torch.device:
+    """The first CUDA GPU when there is one, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def describe_device(device: torch.device) -> str:
+    """A human-readable name, e.g. ``cuda (NVIDIA H100 80GB HBM3)`` or ``cpu (2 threads)``."""
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def setup(notebook: str, seed: int = DEFAULT_SEED, profile: str | None = None) -> RunConfig:
+    """Seed everything, choose profile and device, print them and return a :class:`RunConfig`.
+
+    Args:
+        notebook: the notebook's name without extension, e.g. ``"01_intro_ssl"``.
+        seed: the seed for Python, NumPy and torch.
+        profile: overrides ``$SSL_LAB_PROFILE`` (``smoke``, ``cpu`` or ``gpu``).
+    """
+    global _current
+    chosen = resolve_profile(profile)
+    seed_everything(seed)
+    config = RunConfig(notebook, chosen, pick_device(), get_budget(notebook, chosen), seed)
+    _current = config
+    print(config)
+    return config
+
+
+def current_run() -> RunConfig | None:
+    """The configuration of the last :func:`setup` call in this process, if any."""
+    return _current

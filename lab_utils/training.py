@@ -1,0 +1,91 @@
+"""A compact training loop over tensors held in memory (no DataLoader for tiny images)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor | None], torch.Tensor]
+
+
+def minibatch_indices(
+    n: int, batch_size: int, *, shuffle: bool = True, seed: int = 0,
+    device: torch.device | str = "cpu", drop_last: bool = False,
+) -> Iterator[torch.Tensor]:
+    """Yield ``(B,)`` index tensors covering ``range(n)`` once, shuffled with ``seed``."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    if shuffle:
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).to(device)
+    else:
+        order = torch.arange(n, device=device)
+    stop = n - n % batch_size if drop_last and n >= batch_size else n
+    for start in range(0, stop, batch_size):
+        yield order[start:start + batch_size]
+
+
+def autocast_for(device: torch.device) -> torch.autocast | nullcontext:
+    """Mixed precision on GPU (bfloat16 where supported, else float16); nothing on CPU."""
+    if device.type != "cuda":
+        return nullcontext()
+    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.autocast("cuda", dtype=dtype)
+
+
+def train(
+    model: nn.Module,
+    loss_fn: LossFn,
+    inputs: torch.Tensor,
+    targets: torch.Tensor | None = None,
+    *,
+    epochs: int,
+    batch_size: int,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    seed: int = 0,
+    desc: str = "train",
+) -> list[float]:
+    """Train ``model`` for ``epochs`` passes over ``inputs`` and return the mean loss per epoch.
+
+    Args:
+        model: the module being trained (already on the device of ``inputs``).
+        loss_fn: ``loss_fn(model, x_batch, y_batch) -> scalar loss``; ``y_batch`` is None
+            when ``targets`` is None (self-supervised tasks make their own targets).
+        inputs: ``(N, ...)`` tensor, e.g. uint8 images ``(N, C, H, W)``.
+        targets: optional ``(N, ...)`` tensor aligned with ``inputs``.
+        scheduler: stepped once per batch (so warm-up and cosine schedules count steps).
+
+    The progress bar shows the running loss and the throughput in samples per second.
+    """
+    if targets is not None and len(targets) != len(inputs):
+        raise ValueError(f"inputs has {len(inputs)} rows but targets has {len(targets)}")
+    device = inputs.device
+    scaler = torch.amp.GradScaler(enabled=device.type == "cuda" and not torch.cuda.is_bf16_supported())
+    steps_per_epoch = -(-len(inputs) // batch_size)
+    history: list[float] = []
+    model.train()
+    with tqdm(total=epochs * steps_per_epoch, desc=desc, unit="batch") as bar:
+        for epoch in range(epochs):
+            total, count, started = 0.0, 0, time.perf_counter()
+            for batch in minibatch_indices(len(inputs), batch_size, seed=seed + epoch, device=device):
+                with autocast_for(device):
+                    loss = loss_fn(model, inputs[batch], None if targets is None else targets[batch])
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+                if scheduler is not None:
+                    scheduler.step()
+                total += loss.detach() * len(batch)  # stays on the device: no sync per step
+                count += len(batch)
+                bar.update()
+            history.append(float(total) / count)
+            rate = count / (time.perf_counter() - started)
+            bar.set_postfix(epoch=epoch + 1, loss=f"{history[-1]:.4f}", samples_s=f"{rate:,.0f}")
+    model.eval()
+    return history
