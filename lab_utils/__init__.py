@@ -14,10 +14,27 @@ from .sources import ChecksumError, DataUnavailableError
 from .training import train
 
 __all__ = [
-    "PROFILES", "ChecksumError", "DataUnavailableError", "ImageSet", "RunConfig",
-    "UnknownProfileError", "extract_features", "get_budget", "knn_accuracy",
-    "label_efficiency", "linear_probe", "load_cifar10", "load_digits", "load_mnist", "record",
-    "resolve_profile", "save_figure", "seed_everything", "setup", "stratified_indices",
-    "train", "tsne_embed",
+    "PROFILES",
+    "ChecksumError",
+    "DataUnavailableError",
+    "ImageSet",
+    "RunConfig",
+    "UnknownProfileError",
+    "extract_features",
+    "get_budget",
+    "knn_accuracy",
+    "label_efficiency",
+    "linear_probe",
+    "load_cifar10",
+    "load_digits",
+    "load_mnist",
+    "record",
+    "resolve_profile",
+    "save_figure",
+    "seed_everything",
+    "setup",
+    "stratified_indices",
+    "train",
+    "tsne_embed",
 ]
 __version__ = "0.1.0"

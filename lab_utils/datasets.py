@@ -30,12 +30,24 @@ from .sources import (
     verify_sha256,
 )
 
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
-                   "dog", "frog", "horse", "ship", "truck")
+CIFAR10_CLASSES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
 MNIST_CLASSES = tuple(str(digit) for digit in range(10))
 
-_MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
-                  "https://storage.googleapis.com/cvdf-datasets/mnist/")
+_MNIST_MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
 
 
 def _mnist_file(filename: str, sha256: str) -> RemoteFile:
@@ -43,14 +55,22 @@ def _mnist_file(filename: str, sha256: str) -> RemoteFile:
 
 
 MNIST_FILES = {
-    "train_images": _mnist_file("train-images-idx3-ubyte.gz",
-                                "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
-    "train_labels": _mnist_file("train-labels-idx1-ubyte.gz",
-                                "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
-    "test_images": _mnist_file("t10k-images-idx3-ubyte.gz",
-                               "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
-    "test_labels": _mnist_file("t10k-labels-idx1-ubyte.gz",
-                               "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
+    "train_images": _mnist_file(
+        "train-images-idx3-ubyte.gz",
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    ),
+    "train_labels": _mnist_file(
+        "train-labels-idx1-ubyte.gz",
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    ),
+    "test_images": _mnist_file(
+        "t10k-images-idx3-ubyte.gz",
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    ),
+    "test_labels": _mnist_file(
+        "t10k-labels-idx1-ubyte.gz",
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    ),
 }
 CIFAR10_OFFICIAL = RemoteFile(
     "cifar-10-python.tar.gz",
@@ -163,7 +183,7 @@ def _read_idx(path: Path) -> np.ndarray:
     with gzip.open(path, "rb") as stream:
         data = stream.read()
     n_dims = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(n_dims))
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(n_dims))
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * n_dims).reshape(shape)
 
 
@@ -177,8 +197,13 @@ def _build_mnist_from_test_set() -> dict[str, np.ndarray]:
     labels = _read_idx(fetch(MNIST_FILES["test_labels"]))
     k = MNIST_FALLBACK_TRAIN
     source = f"MNIST test set only ({k:,} train / {len(labels) - k:,} test)"
-    return {"train_images": images[:k], "train_labels": labels[:k],
-            "test_images": images[k:], "test_labels": labels[k:], "source": np.array(source)}
+    return {
+        "train_images": images[:k],
+        "train_labels": labels[:k],
+        "test_images": images[k:],
+        "test_labels": labels[k:],
+        "source": np.array(source),
+    }
 
 
 def _mnist_arrays() -> dict[str, np.ndarray]:
@@ -197,13 +222,13 @@ def _warn_mnist_fallback() -> None:
     global _warned_mnist_fallback
     _warned_mnist_fallback = True
     warnings.warn(
-            "the full MNIST training set is in neither the cache nor $SSL_LAB_DATA_DIR, and "
-            "could not be downloaded; using the 10,000 "
-            f"official test images split into {MNIST_FALLBACK_TRAIN:,} for training and "
-            f"{10_000 - MNIST_FALLBACK_TRAIN:,} for testing. Connect to the internet "
-            "for the full 60,000/10,000 split.",
-            stacklevel=4,
-        )
+        "the full MNIST training set is in neither the cache nor $SSL_LAB_DATA_DIR, and "
+        "could not be downloaded; using the 10,000 "
+        f"official test images split into {MNIST_FALLBACK_TRAIN:,} for training and "
+        f"{10_000 - MNIST_FALLBACK_TRAIN:,} for testing. Connect to the internet "
+        "for the full 60,000/10,000 split.",
+        stacklevel=4,
+    )
 
 
 def load_mnist(split: str = "train", limit: int | None = None, seed: int = 0) -> ImageSet:
@@ -228,7 +253,13 @@ def _decode_official_cifar10(archive: Path) -> dict[str, np.ndarray]:
     with tarfile.open(archive, "r:gz") as tar:
         for member in tar.getmembers():
             stem = Path(member.name).name
-            split = "train" if stem.startswith("data_batch") else "test" if stem == "test_batch" else None
+            split = (
+                "train"
+                if stem.startswith("data_batch")
+                else "test"
+                if stem == "test_batch"
+                else None
+            )
             if split:
                 parts[split].append(pickle.load(tar.extractfile(member), encoding="bytes"))
     arrays = {}
@@ -271,8 +302,9 @@ def _decode_jpeg_archive(archive: Path) -> dict[str, np.ndarray]:
             found = _jpeg_split_class(member.name) if member.isfile() else None
             if found:
                 split, label = found
-                files[split].append((f"{label}/{Path(member.name).name}",
-                                     tar.extractfile(member).read()))
+                files[split].append(
+                    (f"{label}/{Path(member.name).name}", tar.extractfile(member).read())
+                )
     return _stack_jpegs(files)
 
 

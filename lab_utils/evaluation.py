@@ -21,8 +21,11 @@ Probe = Callable[[ArrayLike, ArrayLike, ArrayLike, ArrayLike], float]
 
 def _numpy(values: ArrayLike) -> np.ndarray:
     if isinstance(values, torch.Tensor):
-        return values.detach().float().cpu().numpy() if values.is_floating_point() \
+        return (
+            values.detach().float().cpu().numpy()
+            if values.is_floating_point()
             else values.detach().cpu().numpy()
+        )
     return np.asarray(values)
 
 
@@ -47,7 +50,7 @@ def extract_features(
         encoder.eval()
     chunks = []
     for start in range(0, len(inputs), batch_size):
-        batch = inputs[start:start + batch_size]
+        batch = inputs[start : start + batch_size]
         if preprocess is not None:
             batch = preprocess(batch)
         with autocast_for(batch.device):
@@ -57,8 +60,12 @@ def extract_features(
 
 
 def linear_probe(
-    train_x: ArrayLike, train_y: ArrayLike, test_x: ArrayLike, test_y: ArrayLike,
-    max_iter: int = 1_000, c: float = 1.0,
+    train_x: ArrayLike,
+    train_y: ArrayLike,
+    test_x: ArrayLike,
+    test_y: ArrayLike,
+    max_iter: int = 1_000,
+    c: float = 1.0,
 ) -> float:
     """Test accuracy of logistic regression on standardised features.
 
@@ -87,8 +94,12 @@ def _check_aligned(x: np.ndarray, y: np.ndarray, name: str) -> None:
 
 @torch.inference_mode()
 def knn_accuracy(
-    train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
-    k: int = 20, chunk: int = 1_024,
+    train_x: torch.Tensor,
+    train_y: torch.Tensor,
+    test_x: torch.Tensor,
+    test_y: torch.Tensor,
+    k: int = 20,
+    chunk: int = 1_024,
 ) -> float:
     """Accuracy of a cosine-similarity k-NN classifier (votes weighted by similarity).
 
@@ -103,11 +114,11 @@ def knn_accuracy(
     k = min(k, len(train_x))
     correct = 0
     for start in range(0, len(test_x), chunk):
-        similarity = test_x[start:start + chunk] @ train_x.T  # (chunk, N)
+        similarity = test_x[start : start + chunk] @ train_x.T  # (chunk, N)
         top_sim, top_idx = similarity.topk(k, dim=1)
         votes = torch.zeros(len(top_idx), n_classes)
         votes.scatter_add_(1, train_y[top_idx], top_sim)
-        correct += int((votes.argmax(1) == test_y[start:start + chunk]).sum())
+        correct += int((votes.argmax(1) == test_y[start : start + chunk]).sum())
     return correct / len(test_x)
 
 
@@ -121,8 +132,13 @@ def tsne_embed(features: ArrayLike, seed: int = 0, perplexity: float = 30.0) -> 
 
 
 def label_efficiency(
-    train_x: ArrayLike, train_y: ArrayLike, test_x: ArrayLike, test_y: ArrayLike,
-    sizes: Sequence[int], seeds: int = 3, probe: Probe = linear_probe,
+    train_x: ArrayLike,
+    train_y: ArrayLike,
+    test_x: ArrayLike,
+    test_y: ArrayLike,
+    sizes: Sequence[int],
+    seeds: int = 3,
+    probe: Probe = linear_probe,
 ) -> dict[int, tuple[float, float]]:
     """Probe accuracy against the number of labels.
 

@@ -30,8 +30,11 @@ def save_figure(fig: Figure, name: str) -> Path:
 
 def to_display(images: torch.Tensor | np.ndarray) -> np.ndarray:
     """``(N, C, H, W)`` uint8 or float in [0, 1] to ``(N, H, W, C)`` floats in [0, 1]."""
-    array = images.detach().cpu().float().numpy() if isinstance(images, torch.Tensor) \
+    array = (
+        images.detach().cpu().float().numpy()
+        if isinstance(images, torch.Tensor)
         else np.asarray(images, dtype=np.float32)
+    )
     if array.ndim == 3:  # (N, H, W): one channel
         array = array[:, None]
     if array.max(initial=0) > 1.0:
@@ -49,8 +52,11 @@ def _imshow(ax: plt.Axes, image: np.ndarray) -> None:
 
 
 def show_images(
-    images: torch.Tensor | np.ndarray, titles: Sequence[str] | None = None,
-    ncols: int = 8, title: str = "", row_labels: Sequence[str] | None = None,
+    images: torch.Tensor | np.ndarray,
+    titles: Sequence[str] | None = None,
+    ncols: int = 8,
+    title: str = "",
+    row_labels: Sequence[str] | None = None,
 ) -> Figure:
     """A grid of ``(N, C, H, W)`` images, filled row by row."""
     pictures = to_display(images)
@@ -80,8 +86,9 @@ def plot_reconstructions(
             f"{tuple(reconstructions.shape)} must have the same image shape"
         )
     pair = torch.cat([to_tensor(originals[:n]), to_tensor(reconstructions[:n])])
-    return show_images(pair, ncols=min(n, len(originals)), title=title,
-                       row_labels=["original", "reconstruction"])
+    return show_images(
+        pair, ncols=min(n, len(originals)), title=title, row_labels=["original", "reconstruction"]
+    )
 
 
 def to_tensor(images: torch.Tensor) -> torch.Tensor:
@@ -90,8 +97,12 @@ def to_tensor(images: torch.Tensor) -> torch.Tensor:
     return images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
 
 
-def plot_tsne(embedding: np.ndarray, labels: Sequence[int] | np.ndarray,
-              classes: Sequence[str], title: str = "t-SNE of features") -> Figure:
+def plot_tsne(
+    embedding: np.ndarray,
+    labels: Sequence[int] | np.ndarray,
+    classes: Sequence[str],
+    title: str = "t-SNE of features",
+) -> Figure:
     """A 2-D scatter of ``(N, 2)`` points coloured by class."""
     labels = np.asarray(labels)
     fig, ax = plt.subplots(figsize=(6, 5))
@@ -105,10 +116,13 @@ def plot_tsne(embedding: np.ndarray, labels: Sequence[int] | np.ndarray,
     return fig
 
 
-def plot_similarity_matrix(similarity: torch.Tensor | np.ndarray,
-                           title: str = "cosine similarity", label: str = "view") -> Figure:
+def plot_similarity_matrix(
+    similarity: torch.Tensor | np.ndarray, title: str = "cosine similarity", label: str = "view"
+) -> Figure:
     """A heat map of an ``(M, M)`` similarity matrix."""
-    values = similarity.detach().cpu().numpy() if isinstance(similarity, torch.Tensor) else similarity
+    values = (
+        similarity.detach().cpu().numpy() if isinstance(similarity, torch.Tensor) else similarity
+    )
     fig, ax = plt.subplots(figsize=(5, 4.3))
     image = ax.imshow(values, cmap="viridis", vmin=-1, vmax=1)
     fig.colorbar(image, ax=ax, label="cosine similarity")
@@ -117,8 +131,9 @@ def plot_similarity_matrix(similarity: torch.Tensor | np.ndarray,
     return fig
 
 
-def plot_histograms(samples: Mapping[str, np.ndarray | torch.Tensor], title: str,
-                    xlabel: str, bins: int = 50) -> Figure:
+def plot_histograms(
+    samples: Mapping[str, np.ndarray | torch.Tensor], title: str, xlabel: str, bins: int = 50
+) -> Figure:
     """Overlaid density histograms, one per named sample."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for name, values in samples.items():
@@ -130,8 +145,10 @@ def plot_histograms(samples: Mapping[str, np.ndarray | torch.Tensor], title: str
     return fig
 
 
-def plot_label_efficiency(curves: Mapping[str, Mapping[int, tuple[float, float]]],
-                          title: str = "accuracy against the number of labels") -> Figure:
+def plot_label_efficiency(
+    curves: Mapping[str, Mapping[int, tuple[float, float]]],
+    title: str = "accuracy against the number of labels",
+) -> Figure:
     """Accuracy (mean +- std) against labelled examples, one line per representation."""
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, curve in curves.items():
@@ -147,20 +164,29 @@ def plot_label_efficiency(curves: Mapping[str, Mapping[int, tuple[float, float]]
     return fig
 
 
-def plot_results_bar(results: Mapping[str, float], expected: Mapping[str, float] | None = None,
-                     baseline: float | None = None, title: str = "linear-probe accuracy") -> Figure:
+def plot_results_bar(
+    results: Mapping[str, float],
+    expected: Mapping[str, float] | None = None,
+    baseline: float | None = None,
+    title: str = "linear-probe accuracy",
+) -> Figure:
     """Bars of measured accuracies, with the seed's expectations and a baseline line."""
     names = list(results)
     x = np.arange(len(names))
     fig, ax = plt.subplots(figsize=(1.3 * len(names) + 2, 4))
     ax.bar(x - 0.2 if expected else x, [results[n] for n in names], width=0.4, label="measured")
     if expected:
-        ax.bar(x + 0.2, [expected.get(n, np.nan) for n in names], width=0.4,
-               label="seed expectation", alpha=0.6)
+        ax.bar(
+            x + 0.2,
+            [expected.get(n, np.nan) for n in names],
+            width=0.4,
+            label="seed expectation",
+            alpha=0.6,
+        )
     if baseline is not None:
         ax.axhline(baseline, color="black", linestyle="--", label="random-init baseline")
     ax.set_xticks(x, names, rotation=20)
-    ax.set(title=title, ylabel="test accuracy", ylim=(0, 1))
+    ax.set(title=title, xlabel="method", ylabel="test accuracy", ylim=(0, 1))
     ax.legend()
     fig.tight_layout()
     return fig

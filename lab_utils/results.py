@@ -30,9 +30,13 @@ def record(name: str, value: float) -> float:
         raise ValueError(f"metric {name!r} is {number}; record only finite numbers")
     path = results_file(run.notebook, run.profile)
     data = json.loads(path.read_text()) if path.exists() else {"metrics": {}}
-    data.update(notebook=run.notebook, profile=run.profile, seed=run.seed,
-                device=str(run.device),
-                updated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    data.update(
+        notebook=run.notebook,
+        profile=run.profile,
+        seed=run.seed,
+        device=str(run.device),
+        updated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
     data["metrics"][name] = number
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     print(f"recorded {name} = {number:.4g}")

@@ -14,8 +14,13 @@ LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor | None], torch.Tensor]
 
 
 def minibatch_indices(
-    n: int, batch_size: int, *, shuffle: bool = True, seed: int = 0,
-    device: torch.device | str = "cpu", drop_last: bool = False,
+    n: int,
+    batch_size: int,
+    *,
+    shuffle: bool = True,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    drop_last: bool = False,
 ) -> Iterator[torch.Tensor]:
     """Yield ``(B,)`` index tensors covering ``range(n)`` once, shuffled with ``seed``."""
     if batch_size < 1:
@@ -26,7 +31,7 @@ def minibatch_indices(
         order = torch.arange(n, device=device)
     stop = n - n % batch_size if drop_last and n >= batch_size else n
     for start in range(0, stop, batch_size):
-        yield order[start:start + batch_size]
+        yield order[start : start + batch_size]
 
 
 def autocast_for(device: torch.device) -> torch.autocast | nullcontext:
@@ -65,16 +70,22 @@ def train(
     if targets is not None and len(targets) != len(inputs):
         raise ValueError(f"inputs has {len(inputs)} rows but targets has {len(targets)}")
     device = inputs.device
-    scaler = torch.amp.GradScaler(enabled=device.type == "cuda" and not torch.cuda.is_bf16_supported())
+    scaler = torch.amp.GradScaler(
+        enabled=device.type == "cuda" and not torch.cuda.is_bf16_supported()
+    )
     steps_per_epoch = -(-len(inputs) // batch_size)
     history: list[float] = []
     model.train()
     with tqdm(total=epochs * steps_per_epoch, desc=desc, unit="batch") as bar:
         for epoch in range(epochs):
             total, count, started = 0.0, 0, time.perf_counter()
-            for batch in minibatch_indices(len(inputs), batch_size, seed=seed + epoch, device=device):
+            for batch in minibatch_indices(
+                len(inputs), batch_size, seed=seed + epoch, device=device
+            ):
                 with autocast_for(device):
-                    loss = loss_fn(model, inputs[batch], None if targets is None else targets[batch])
+                    loss = loss_fn(
+                        model, inputs[batch], None if targets is None else targets[batch]
+                    )
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
                 scaler.step(optimizer)

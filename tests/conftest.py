@@ -1,0 +1,50 @@
+"""Shared test set-up: notebooks run under the smoke profile; outputs go to a temp folder."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Set before any kernel starts, so nbval's and nbgrader's kernels inherit them.
+os.environ["SSL_LAB_PROFILE"] = "smoke"
+_outputs = Path(tempfile.mkdtemp(prefix="ssl-lab-test-outputs-"))
+os.environ.setdefault("SSL_LAB_RESULTS_DIR", str(_outputs / "results"))
+os.environ.setdefault("SSL_LAB_FIGURES_DIR", str(_outputs / "figures"))
+os.environ.setdefault("MPLBACKEND", "Agg")  # this process only: kernels use the inline backend
+
+
+def solution_notebooks() -> list[Path]:
+    return sorted((ROOT / "solutions").glob("*/*.ipynb"))
+
+
+@pytest.fixture
+def isolated_data(tmp_path, monkeypatch):
+    """An empty cache folder and no local copy: nothing is found unless a test puts it there."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SSL_LAB_CACHE_DIR", str(cache))
+    monkeypatch.delenv("SSL_LAB_DATA_DIR", raising=False)
+    return cache
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Every download fails as it does offline, whatever the machine can reach."""
+    import urllib.error
+    import urllib.request
+
+    def refuse(url, *args, **kwargs):
+        raise urllib.error.URLError("network disabled by the test")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+
+
+def shared_data_dir() -> Path | None:
+    """The offline copies beside the checkout (../shared/data) or $SSL_LAB_DATA_DIR."""
+    value = os.environ.get("SSL_LAB_DATA_DIR")
+    candidate = Path(value) if value else ROOT.parent / "shared" / "data"
+    return candidate if candidate.is_dir() else None

@@ -1,0 +1,144 @@
+"""Helpers for the grading tests: a throw-away nbgrader course, autograding and variant runs."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbgrader.api import Gradebook
+from nbgrader.utils import determine_grade
+
+ROOT = Path(__file__).resolve().parent.parent
+CELL_TIMEOUT_S = 600
+
+
+def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run an nbgrader command in course folder ``cwd``; fail loudly with its output."""
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def make_course(tmp_path: Path) -> Path:
+    """A copy of the course's nbgrader set-up (config and solutions) in ``tmp_path``."""
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions", course / "solutions")
+    return course
+
+
+def grade_cells(notebook: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
+    """The autograded test cells, by grade id."""
+    return {cell.metadata.nbgrader["grade_id"]: cell for cell in notebook.cells
+            if cell.metadata.get("nbgrader", {}).get("grade")}
+
+
+def solution_cells(notebook: nbformat.NotebookNode) -> dict[str, int]:
+    """Index of each solution cell, by grade id."""
+    return {cell.metadata.nbgrader["grade_id"]: index for index, cell in enumerate(notebook.cells)
+            if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code"}
+
+
+@dataclass
+class Scores:
+    total: float
+    max_total: float
+    per_cell: dict[str, float]
+
+
+def autograde(course: Path, assignment: str, submissions: dict[str, dict[str, Path]]) -> dict[str, dict[str, Scores]]:
+    """Release ``assignment``, submit the given notebooks per student, autograde, read scores.
+
+    Args:
+        submissions: ``{student: {notebook_name: path of the notebook to submit}}``.
+    Returns:
+        ``{student: {notebook_name: Scores}}`` as nbgrader's gradebook holds them.
+    """
+    nbgrader("generate_assignment", assignment, "--force", cwd=course)
+    for student, notebooks in submissions.items():
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        for name, path in notebooks.items():
+            shutil.copy(path, folder / f"{name}.ipynb")
+    nbgrader("autograde", assignment, "--force", "--create", cwd=course)
+    scores: dict[str, dict[str, Scores]] = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for student, notebooks in submissions.items():
+            scores[student] = {}
+            for name in notebooks:
+                submitted = gradebook.find_submission_notebook(name, assignment, student)
+                per_cell = {grade.name: grade.score for grade in submitted.grades
+                            if grade.max_score > 0 and grade.cell_type == "code"}
+                scores[student][name] = Scores(submitted.score, submitted.max_score, per_cell)
+    return scores
+
+
+def load_variants(notebook_name: str) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+    """``(WRONG, CORRECT)`` answer variants from ``tests/answers/<notebook>.py``."""
+    path = Path(__file__).parent / "answers" / f"{notebook_name}.py"
+    spec = importlib.util.spec_from_file_location(f"answers_{notebook_name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.WRONG, getattr(module, "CORRECT", {})
+
+
+@dataclass
+class VariantResult:
+    grade_id: str
+    name: str
+    points: float
+    max_points: float
+    solution_error: str | None
+
+
+def _error_text(cell: nbformat.NotebookNode) -> str | None:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return f"{output['ename']}: {output['evalue']}"
+    return None
+
+
+def run_variants(path: Path, variants: dict[str, dict[str, str]], workdir: Path) -> list[VariantResult]:
+    """Execute the notebook once; at each solution cell, first try every variant of it.
+
+    For each variant the solution cell's source is replaced, then the exercise's test cell
+    runs and nbgrader's own rule (:func:`nbgrader.utils.determine_grade`) scores it. The
+    original solution and test cells then run too, and are reported as variant ``"reference"``.
+    """
+    notebook = nbformat.read(path, as_version=4)
+    tests = grade_cells(notebook)
+    test_index = {gid: notebook.cells.index(cell) for gid, cell in tests.items()}
+    solutions = {index: gid for gid, index in solution_cells(notebook).items()}
+    client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
+                            allow_errors=True, resources={"metadata": {"path": str(workdir)}})
+    results: list[VariantResult] = []
+    with client.setup_kernel():
+        for index, cell in enumerate(notebook.cells):
+            grade_id = solutions.get(index)
+            test_id = f"{grade_id}_tests"
+            if grade_id in variants:
+                for name, source in variants[grade_id].items():
+                    trial = copy.deepcopy(cell)
+                    trial.source = source
+                    client.execute_cell(trial, index)
+                    check = copy.deepcopy(tests[test_id])
+                    client.execute_cell(check, test_index[test_id])
+                    points, max_points = determine_grade(check)
+                    results.append(VariantResult(grade_id, name, points, max_points, _error_text(trial)))
+            if cell.cell_type == "code":
+                client.execute_cell(cell, index)
+            if cell.metadata.get("nbgrader", {}).get("grade"):
+                points, max_points = determine_grade(cell)
+                results.append(VariantResult(cell.metadata.nbgrader["grade_id"].removesuffix("_tests"),
+                                             "reference", points, max_points, _error_text(cell)))
+    return results

@@ -1,0 +1,60 @@
+import pytest
+import torch
+
+import lab_utils
+from lab_utils.profiles import BUDGETS, PROFILES, UnknownProfileError, get_budget, resolve_profile
+
+
+def test_profile_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SSL_LAB_PROFILE", "CPU")
+    assert resolve_profile() == "cpu"
+
+
+def test_an_explicit_profile_wins_over_the_environment(monkeypatch):
+    monkeypatch.setenv("SSL_LAB_PROFILE", "cpu")
+    assert resolve_profile("gpu") == "gpu"
+
+
+def test_without_a_choice_the_profile_follows_cuda(monkeypatch):
+    monkeypatch.delenv("SSL_LAB_PROFILE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_profile() == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_profile() == "gpu"
+
+
+def test_an_unknown_profile_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("SSL_LAB_PROFILE", "fast")
+    with pytest.raises(UnknownProfileError) as error:
+        resolve_profile()
+    message = str(error.value)
+    assert "'fast'" in message and "SSL_LAB_PROFILE" in message
+    assert all(name in message for name in PROFILES)
+
+
+@pytest.mark.parametrize("notebook", sorted(BUDGETS))
+def test_every_profile_of_a_notebook_has_the_same_budget_keys(notebook):
+    keys = {profile: set(BUDGETS[notebook][profile]) for profile in PROFILES}
+    assert keys["smoke"] == keys["cpu"] == keys["gpu"], keys
+
+
+def test_budget_entries_read_as_attributes_and_unknown_ones_say_what_exists():
+    budget = get_budget("01_intro_ssl", "smoke")
+    assert budget.ae_epochs == budget["ae_epochs"]
+    with pytest.raises(AttributeError, match="ae_epochs"):
+        budget.not_an_entry
+
+
+def test_unknown_notebook_lists_the_known_ones():
+    with pytest.raises(KeyError, match="01_intro_ssl"):
+        get_budget("99_missing", "cpu")
+
+
+def test_setup_seeds_prints_and_returns_the_configuration(capsys):
+    config = lab_utils.setup("01_intro_ssl", seed=5, profile="smoke")
+    first = torch.rand(3)
+    lab_utils.setup("01_intro_ssl", seed=5, profile="smoke")
+    assert torch.equal(first, torch.rand(3)), "setup must make torch's random numbers repeat"
+    printed = capsys.readouterr().out
+    assert "profile:  smoke" in printed and "seed:     5" in printed and "budget:" in printed
+    assert config.device.type in ("cpu", "cuda") and config.budget.ae_epochs == 1
