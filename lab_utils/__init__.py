@@ -5,7 +5,15 @@ plots, checks) and never an exercise's answer.
 """
 
 from .datasets import ImageSet, load_cifar10, load_digits, load_mnist, stratified_indices
-from .evaluation import extract_features, knn_accuracy, label_efficiency, linear_probe, tsne_embed
+from .evaluation import (
+    extract_features,
+    knn_accuracy,
+    label_efficiency,
+    linear_probe,
+    probe_encoder,
+    tsne_embed,
+)
+from .models import SmallCNN, normalize_cifar
 from .plotting import save_figure
 from .profiles import PROFILES, UnknownProfileError, get_budget, resolve_profile
 from .results import record
@@ -19,15 +27,18 @@ __all__ = [
     "DataUnavailableError",
     "ImageSet",
     "RunConfig",
+    "SmallCNN",
     "UnknownProfileError",
     "extract_features",
     "get_budget",
     "knn_accuracy",
     "label_efficiency",
     "linear_probe",
+    "probe_encoder",
     "load_cifar10",
     "load_digits",
     "load_mnist",
+    "normalize_cifar",
     "record",
     "resolve_profile",
     "save_figure",

@@ -157,3 +157,24 @@ def label_efficiency(
             scores.append(probe(_numpy(train_x)[idx], _numpy(train_y)[idx], test_x, test_y))
         curve[n] = (float(np.mean(scores)), float(np.std(scores)))
     return curve
+
+
+def probe_encoder(
+    encoder: nn.Module | Callable[[torch.Tensor], torch.Tensor],
+    train_inputs: torch.Tensor,
+    train_labels: ArrayLike,
+    test_inputs: torch.Tensor,
+    test_labels: ArrayLike,
+    preprocess: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> float:
+    """The course's protocol in one call: frozen features, then :func:`linear_probe`.
+
+    Args:
+        encoder: maps a preprocessed batch ``(B, ...)`` to features ``(B, D)``.
+        train_inputs: ``(N, ...)`` labelled training inputs (e.g. uint8 images, on the
+            encoder's device); train_labels: ``(N,)``.
+        test_inputs: ``(M, ...)`` test inputs; test_labels: ``(M,)``.
+    """
+    train_features = extract_features(encoder, train_inputs, preprocess=preprocess)
+    test_features = extract_features(encoder, test_inputs, preprocess=preprocess)
+    return linear_probe(train_features, train_labels, test_features, test_labels)

@@ -56,7 +56,7 @@ def test_student_notebooks_hold_no_solutions_no_hidden_tests_and_no_outputs(solu
 def test_each_exercise_has_a_test_cell_and_answer_variants(solution):
     notebook = nbformat.read(solution, as_version=4)
     exercises, tests = set(solution_cells(notebook)), set(grade_cells(notebook))
-    assert len(exercises) >= 4, "each notebook has at least four graded exercises"
+    assert exercises, "a notebook has at least one graded exercise"
     assert tests == {f"{grade_id}_tests" for grade_id in exercises}, (
         "every solution cell <id> is followed by an autograded test cell <id>_tests"
     )
