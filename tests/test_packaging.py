@@ -1,0 +1,60 @@
+"""Packaging stays consistent: environment.yml and pyproject list the same packages, and
+every notebook's Colab cell and badge point at the repository named in pyproject."""
+
+import re
+import tomllib
+
+import nbformat
+import yaml
+from conftest import ROOT
+
+NAME = re.compile(r"^\s*([A-Za-z0-9_.\-]+)")
+
+
+def _name(requirement: str) -> str:
+    return NAME.match(requirement).group(1).lower().replace("_", "-")
+
+
+def _pyproject():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_environment_yml_lists_the_same_packages_as_pyproject():
+    project = _pyproject()["project"]
+    declared = {_name(r) for r in project["dependencies"]}
+    for extra in project["optional-dependencies"].values():
+        declared |= {_name(r) for r in extra}
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    listed = set()
+    for entry in environment["dependencies"]:
+        if isinstance(entry, dict):
+            listed |= {_name(r) for r in entry["pip"] if not r.startswith("-e")}
+        elif not entry.startswith(("python", "pip")) or entry.startswith("pip:"):
+            listed.add(_name(entry))
+    assert declared == listed, (
+        f"only in pyproject: {sorted(declared - listed)}; only in environment.yml: {sorted(listed - declared)}"
+    )
+
+
+def test_local_installs_pin_the_torch_the_course_is_tested_with():
+    pins = (ROOT / "constraints-local.txt").read_text()
+    assert "torch==2.14.1" in pins and "torchvision==0.29.1" in pins
+    environment = (ROOT / "environment.yml").read_text()
+    assert "torch==2.14.1" in environment and "torchvision==0.29.1" in environment
+
+
+def test_colab_never_reinstalls_its_preinstalled_frameworks():
+    for requirement in _pyproject()["project"]["dependencies"]:
+        if _name(requirement) in {"torch", "torchvision", "tensorflow", "transformers"}:
+            assert "==" not in requirement, f"{requirement} would force a reinstall in Colab"
+
+
+def test_every_notebook_installs_from_and_links_to_the_repository():
+    repository = _pyproject()["project"]["urls"]["Repository"]
+    slug = repository.removeprefix("https://github.com/")
+    for folder in ("solutions", "notebooks"):
+        for path in sorted((ROOT / folder).glob("*/*.ipynb")):
+            cells = nbformat.read(path, as_version=4).cells
+            assert "google.colab" in cells[0].source and f"git+{repository}" in cells[0].source, path
+            badge = f"colab.research.google.com/github/{slug}/blob/main/notebooks/{path.parent.name}/{path.name}"
+            assert badge in cells[1].source, f"{path}: the Colab badge must link to {badge}"
