@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
+# Tools the venv installs (nbgrader's alembic, jupyter kernels) are found without activating it.
+export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: labs test notebooks install lint clean-cache
 

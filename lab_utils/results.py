@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .paths import results_dir
@@ -35,7 +35,7 @@ def record(name: str, value: float) -> float:
         profile=run.profile,
         seed=run.seed,
         device=str(run.device),
-        updated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        updated=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     data["metrics"][name] = number
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")

@@ -1,21 +1,13 @@
-"""Shared test set-up: notebooks run under the smoke profile; outputs go to a temp folder."""
+"""Fixtures for the unit tests. The smoke profile and temp output folders are set in ../conftest.py."""
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-
-# Set before any kernel starts, so nbval's and nbgrader's kernels inherit them.
-os.environ["SSL_LAB_PROFILE"] = "smoke"
-_outputs = Path(tempfile.mkdtemp(prefix="ssl-lab-test-outputs-"))
-os.environ.setdefault("SSL_LAB_RESULTS_DIR", str(_outputs / "results"))
-os.environ.setdefault("SSL_LAB_FIGURES_DIR", str(_outputs / "figures"))
-os.environ.setdefault("MPLBACKEND", "Agg")  # this process only: kernels use the inline backend
 
 
 def solution_notebooks() -> list[Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -20,8 +21,13 @@ CELL_TIMEOUT_S = 600
 
 
 def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """Run an nbgrader command in course folder ``cwd``; fail loudly with its output."""
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd,
+    """Run an nbgrader command in course folder ``cwd``; fail loudly with its output.
+
+    nbgrader shells out to ``alembic`` by name, so the interpreter's own bin folder goes first
+    on PATH: the suite must work from a venv that was never activated (as in CI).
+    """
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env,
                             capture_output=True, text=True)
     if result.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")

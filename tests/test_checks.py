@@ -5,8 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from lab_utils.checks import CheckFailed, check_close, check_shape
-from lab_utils.checks import intro
+from lab_utils.checks import CheckFailed, check_close, check_shape, intro
 
 
 def test_a_wrong_shape_message_names_both_shapes():
@@ -70,7 +69,7 @@ def test_intro_checks_accept_correct_answers(capsys):
 def test_rotation_check_rejects_clockwise_turns():
     def clockwise(images):
         x, y = rotations(images)
-        return np.array([np.rot90(r.reshape(images.shape[1:]), -2 * k).ravel() for r, k in zip(x, y)],
+        return np.array([np.rot90(r.reshape(images.shape[1:]), -2 * k).ravel() for r, k in zip(x, y, strict=True)],
                         dtype=np.float32), y
 
     with pytest.raises(CheckFailed, match="counter-clockwise"):

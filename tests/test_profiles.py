@@ -42,7 +42,7 @@ def test_budget_entries_read_as_attributes_and_unknown_ones_say_what_exists():
     budget = get_budget("01_intro_ssl", "smoke")
     assert budget.ae_epochs == budget["ae_epochs"]
     with pytest.raises(AttributeError, match="ae_epochs"):
-        budget.not_an_entry
+        _ = budget.not_an_entry
 
 
 def test_unknown_notebook_lists_the_known_ones():

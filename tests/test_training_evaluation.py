@@ -4,7 +4,13 @@ import torch
 from torch import nn
 
 import lab_utils
-from lab_utils.evaluation import extract_features, knn_accuracy, label_efficiency, linear_probe, tsne_embed
+from lab_utils.evaluation import (
+    extract_features,
+    knn_accuracy,
+    label_efficiency,
+    linear_probe,
+    tsne_embed,
+)
 from lab_utils.training import minibatch_indices, train
 
 
