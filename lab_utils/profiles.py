@@ -88,6 +88,68 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             label_seeds=10,
         ),
     },
+    # The probe's sizes come from lab_utils.protocol.PROBE_SIZES, the same for every notebook.
+    "02_pretext_tasks": {
+        "smoke": dict(
+            pretrain_images=256,
+            batch_size=64,
+            lr=2e-3,
+            supervised_epochs=1,
+            rotation_epochs=1,
+            jigsaw_epochs=1,
+            colorization_epochs=1,
+            tsne_points=200,
+        ),
+        "cpu": dict(
+            pretrain_images=10_000,
+            batch_size=128,
+            lr=2e-3,
+            supervised_epochs=3,
+            rotation_epochs=1,
+            jigsaw_epochs=4,
+            colorization_epochs=4,
+            tsne_points=1_000,
+        ),
+        "gpu": dict(
+            pretrain_images=50_000,
+            batch_size=256,
+            lr=2e-3,
+            supervised_epochs=30,
+            rotation_epochs=30,
+            jigsaw_epochs=30,
+            colorization_epochs=30,
+            tsne_points=2_000,
+        ),
+    },
+    "02b_rotnet_keras": {
+        "smoke": dict(
+            unlabeled_images=500,
+            test_images=300,
+            rotation_epochs=1,
+            downstream_steps=20,
+            label_sizes=(100, 300),
+            headline_labels=300,
+            seeds=1,
+        ),
+        "cpu": dict(
+            unlabeled_images=10_000,
+            test_images=2_000,
+            rotation_epochs=5,
+            downstream_steps=600,
+            label_sizes=(100, 300, 1_000, 3_000),
+            headline_labels=1_000,
+            seeds=3,
+        ),
+        "gpu": dict(
+            unlabeled_images=10_000,
+            test_images=10_000,
+            rotation_epochs=30,
+            downstream_steps=1_500,
+            label_sizes=(100, 300, 1_000, 3_000),
+            headline_labels=1_000,
+            seeds=3,
+        ),
+    },
 }
 
 
