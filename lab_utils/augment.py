@@ -10,8 +10,10 @@ different transformations. Pass a seeded :class:`torch.Generator` for repeatable
 The colour operations follow torchvision's formulas (brightness multiplies; contrast blends
 with the image's mean grey; saturation blends with the image's grey version) through
 :mod:`kornia.enhance`, which accepts one factor per image. Hue is turned by a rotation of
-the RGB colour about the grey axis: a 3x3 matrix per image, far cheaper than a round trip
-through HSV and close to it for the small shifts used in self-supervised learning.
+the RGB colour about the grey axis (the linear hue rotation of CSS and SVG filters): one
+3x3 matrix per image, several times cheaper on a CPU than a round trip through HSV
+(torchvision's and kornia's ``adjust_hue``). Both leave greys alone and turn colours the
+same way round, but they do not agree pixel for pixel.
 
 These are the building blocks; which of them a method applies, with which strengths and
 probabilities, is the method's choice (notebook 03 composes SimCLR's views from them).
