@@ -92,7 +92,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         # Every method (SimCLR at each temperature, MoCo, BYOL) trains with the same images,
         # epochs, batch size, optimiser and schedule, so the table compares like with like.
         "smoke": dict(
-            train_images=256,
+            train_images=128,
             epochs=1,
             batch_size=128,
             lr=2e-3,
