@@ -260,7 +260,7 @@ def _hub_message(spec: ModelSpec, error: Exception, local_only: bool) -> str:
         f"        hf download {spec.name} --revision {spec.revision}\n"
         "    (older huggingface_hub: `huggingface-cli download ...`), copy its cache folder "
         "(~/.cache/huggingface, or $HF_HOME) to this machine and set HF_HOME to the copy;\n"
-        "  * Part C needs no download: run section 0, then jump to Part C;\n"
+        "  * Part C needs no download: run the cells above section A.3, then jump to Part C;\n"
         "  * to dry-run the code with tiny random stand-ins (numbers meaningless), use the "
         "smoke profile: SSL_LAB_PROFILE=smoke."
     )

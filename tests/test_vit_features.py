@@ -1,5 +1,7 @@
 """Reading ViTs (attention, patch tokens, MAE masks) and the on-disk feature cache."""
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 
@@ -34,11 +36,15 @@ def test_cls_attention_is_one_map_per_head_on_the_patch_grid():
     assert bool((row_sums > 0).all() and (row_sums < 1).all()), "CLS-to-CLS weight is dropped"
 
 
-def test_cls_attention_asks_for_eager_attention():
-    model = tiny_dino()
-    model.set_attn_implementation("sdpa")
+def test_cls_attention_asks_for_eager_attention_when_none_come_back():
+    class WithoutAttention(torch.nn.Module):
+        config = SimpleNamespace(patch_size=8, image_size=32)
+
+        def forward(self, pixel_values, output_attentions=False):
+            return SimpleNamespace(attentions=None)
+
     with pytest.raises(RuntimeError, match="eager"):
-        vit.cls_attention(model, torch.randn(1, 3, 32, 32))
+        vit.cls_attention(WithoutAttention(), torch.randn(1, 3, 32, 32))
 
 
 def test_patch_and_cls_tokens_have_the_model_width():
