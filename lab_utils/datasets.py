@@ -177,6 +177,29 @@ def load_digits() -> ImageSet:
     return ImageSet(images, labels, MNIST_CLASSES, "scikit-learn digits")
 
 
+# --------------------------------------------------------------------------- photographs
+def load_sample_photos() -> tuple[torch.Tensor, tuple[str, ...]]:
+    """The two colour photographs shipped with scikit-learn, centre-cropped to squares.
+
+    Larger than CIFAR-10's 32x32 images, they show what attention maps of a ViT look like at
+    its native resolution (a temple in China and a flower).
+
+    Returns:
+        ``(2, 3, 427, 427)`` uint8 images and their names.
+    """
+    from sklearn.datasets import load_sample_images
+
+    photos = load_sample_images()
+    squares = []
+    for image in photos.images:
+        height, width = image.shape[:2]
+        side = min(height, width)
+        top, left = (height - side) // 2, (width - side) // 2
+        squares.append(image[top : top + side, left : left + side])
+    names = tuple(Path(name).stem for name in photos.filenames)
+    return torch.from_numpy(np.stack(squares)).permute(0, 3, 1, 2).contiguous(), names
+
+
 # --------------------------------------------------------------------------- MNIST
 def _read_idx(path: Path) -> np.ndarray:
     """Decode a gzipped IDX file (MNIST's format) into a uint8 array."""

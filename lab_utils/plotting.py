@@ -97,6 +97,48 @@ def to_tensor(images: torch.Tensor) -> torch.Tensor:
     return images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
 
 
+def plot_attention_maps(
+    images: torch.Tensor,
+    maps: torch.Tensor,
+    map_titles: Sequence[str],
+    title: str,
+    row_labels: Sequence[str] | None = None,
+    cmap: str = "inferno",
+) -> Figure:
+    """Each image (first column) next to its maps, e.g. one attention map per head.
+
+    Args:
+        images: ``(N, C, H, W)`` uint8 or floats in [0, 1].
+        maps: ``(N, K, h, w)`` maps on the patch grid; each is shown stretched over the
+            image's extent and scaled to its own minimum and maximum.
+        map_titles: ``K`` column titles.
+    """
+    pictures = to_display(images)
+    values = maps.detach().float().cpu().numpy()
+    n, k = values.shape[:2]
+    if len(pictures) != n or len(map_titles) != k:
+        raise ValueError(
+            f"got {len(pictures)} images, {n} rows of maps and {len(map_titles)} titles "
+            f"for {k} maps per image; they must agree"
+        )
+    fig, axes = plt.subplots(n, k + 1, figsize=(1.6 * (k + 1), 1.7 * n + 0.5), squeeze=False)
+    for row in range(n):
+        _imshow(axes[row, 0], pictures[row])
+        for col in range(k):
+            ax = axes[row, col + 1]
+            ax.imshow(values[row, col], cmap=cmap, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(map_titles[col], fontsize=8)
+    axes[0, 0].set_title("image", fontsize=8)
+    for row, label in enumerate(row_labels or []):
+        axes[row, 0].set_ylabel(label, fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def plot_tsne(
     embedding: np.ndarray,
     labels: Sequence[int] | np.ndarray,

@@ -199,6 +199,57 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             histogram_images=1_024,
         ),
     },
+    # Parts A/B probe pretrained ViTs on a class-balanced part of the protocol's probe sets
+    # (all of them in the gpu profile), fed at `pretrained_scale` times their native 224
+    # pixels (half the side is a quarter of the compute: ViT-B on a CPU needs it). Part C
+    # trains a ViT-MAE on 32x32 images cut into 4x4 patches.
+    "04_mae_dinov2": {
+        "smoke": dict(
+            pretrained_probe_train=100,
+            pretrained_probe_test=100,
+            pretrained_scale=0.5,
+            attention_images=4,
+            mae_train_images=256,
+            mae_epochs=1,
+            mae_batch_size=128,
+            mae_dim=32,
+            mae_depth=1,
+            mae_heads=2,
+            mae_decoder_dim=32,
+            mae_decoder_depth=1,
+            mae_lr=1.5e-3,
+        ),
+        "cpu": dict(
+            pretrained_probe_train=1_000,
+            pretrained_probe_test=1_000,
+            pretrained_scale=0.5,
+            attention_images=4,
+            mae_train_images=10_000,
+            mae_epochs=3,
+            mae_batch_size=256,
+            mae_dim=128,
+            mae_depth=4,
+            mae_heads=4,
+            mae_decoder_dim=64,
+            mae_decoder_depth=2,
+            mae_lr=1.5e-3,
+        ),
+        "gpu": dict(
+            pretrained_probe_train=10_000,
+            pretrained_probe_test=10_000,
+            pretrained_scale=1.0,
+            attention_images=6,
+            mae_train_images=50_000,
+            mae_epochs=100,
+            mae_batch_size=512,
+            mae_dim=192,
+            mae_depth=6,
+            mae_heads=3,
+            mae_decoder_dim=128,
+            mae_decoder_depth=2,
+            mae_lr=1.5e-3,
+        ),
+    },
 }
 
 

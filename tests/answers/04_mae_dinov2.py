@@ -1,0 +1,186 @@
+"""Answer variants for notebook 04, keyed by the grade id of the solution cell.
+
+WRONG: typical mistakes; each must lose that exercise's points.
+CORRECT: right answers written differently from the reference; each must get full marks.
+"""
+
+WRONG = {
+    "random_masking": {
+        "one mask for the whole batch": '''
+def random_masking(batch_size, num_patches, mask_ratio, generator=None):
+    num_keep = int(num_patches * (1 - mask_ratio))
+    noise = torch.rand(1, num_patches, generator=generator).expand(batch_size, -1)
+    ids_shuffle = noise.argsort(dim=1)
+    ids_restore = ids_shuffle.argsort(dim=1)
+    return ids_shuffle[:, :num_keep], ids_restore, (ids_restore >= num_keep).float()
+''',
+        "keeps the mask ratio instead of hiding it": '''
+def random_masking(batch_size, num_patches, mask_ratio, generator=None):
+    num_keep = int(num_patches * mask_ratio)
+    ids_shuffle = torch.rand(batch_size, num_patches, generator=generator).argsort(dim=1)
+    ids_restore = ids_shuffle.argsort(dim=1)
+    return ids_shuffle[:, :num_keep], ids_restore, (ids_restore >= num_keep).float()
+''',
+        "ids_restore is the shuffle, not its inverse": '''
+def random_masking(batch_size, num_patches, mask_ratio, generator=None):
+    num_keep = int(num_patches * (1 - mask_ratio))
+    ids_shuffle = torch.rand(batch_size, num_patches, generator=generator).argsort(dim=1)
+    mask = torch.ones(batch_size, num_patches)
+    mask.scatter_(1, ids_shuffle[:, :num_keep], 0.0)
+    return ids_shuffle[:, :num_keep], ids_shuffle, mask
+''',
+        "ignores the generator": '''
+def random_masking(batch_size, num_patches, mask_ratio, generator=None):
+    num_keep = int(num_patches * (1 - mask_ratio))
+    ids_shuffle = torch.rand(batch_size, num_patches).argsort(dim=1)
+    ids_restore = ids_shuffle.argsort(dim=1)
+    return ids_shuffle[:, :num_keep], ids_restore, (ids_restore >= num_keep).float()
+''',
+        "rounds the number of visible patches": '''
+def random_masking(batch_size, num_patches, mask_ratio, generator=None):
+    num_keep = round(num_patches * (1 - mask_ratio))
+    ids_shuffle = torch.rand(batch_size, num_patches, generator=generator).argsort(dim=1)
+    ids_restore = ids_shuffle.argsort(dim=1)
+    return ids_shuffle[:, :num_keep], ids_restore, (ids_restore >= num_keep).float()
+''',
+        "mask marks the visible patches": '''
+def random_masking(batch_size, num_patches, mask_ratio, generator=None):
+    num_keep = int(num_patches * (1 - mask_ratio))
+    ids_shuffle = torch.rand(batch_size, num_patches, generator=generator).argsort(dim=1)
+    ids_restore = ids_shuffle.argsort(dim=1)
+    return ids_shuffle[:, :num_keep], ids_restore, (ids_restore < num_keep).float()
+''',
+    },
+    "attention_foreground": {
+        "first head only": '''
+def attention_foreground(attention, mass=0.6):
+    first = attention[:, 0]
+    share = first.flatten(1) / first.flatten(1).sum(dim=1, keepdim=True)
+    values, order = share.sort(dim=1, descending=True)
+    keep_sorted = (values.cumsum(dim=1) - values) < mass
+    return torch.zeros_like(keep_sorted).scatter(1, order, keep_sorted).reshape(first.shape)
+''',
+        "threshold at the mean attention": '''
+def attention_foreground(attention, mass=0.6):
+    mean = attention.mean(dim=1)
+    return mean > mean.mean(dim=(1, 2), keepdim=True)
+''',
+        "keeps the least attended patches": '''
+def attention_foreground(attention, mass=0.6):
+    mean = attention.mean(dim=1)
+    share = mean.flatten(1) / mean.flatten(1).sum(dim=1, keepdim=True)
+    values, order = share.sort(dim=1)
+    keep_sorted = (values.cumsum(dim=1) - values) < mass
+    return torch.zeros_like(keep_sorted).scatter(1, order, keep_sorted).reshape(mean.shape)
+''',
+        "normalised over the whole batch": '''
+def attention_foreground(attention, mass=0.6):
+    mean = attention.mean(dim=1)
+    share = mean.flatten(1) / mean.sum()
+    values, order = share.sort(dim=1, descending=True)
+    keep_sorted = (values.cumsum(dim=1) - values) < mass
+    return torch.zeros_like(keep_sorted).scatter(1, order, keep_sorted).reshape(mean.shape)
+''',
+        "stops one patch short of the mass": '''
+def attention_foreground(attention, mass=0.6):
+    mean = attention.mean(dim=1)
+    share = mean.flatten(1) / mean.flatten(1).sum(dim=1, keepdim=True)
+    values, order = share.sort(dim=1, descending=True)
+    keep_sorted = values.cumsum(dim=1) <= mass
+    return torch.zeros_like(keep_sorted).scatter(1, order, keep_sorted).reshape(mean.shape)
+''',
+    },
+    "knn_predict": {
+        "Euclidean distance": '''
+def knn_predict(train_features, train_labels, test_features, k=20):
+    distance = torch.cdist(test_features.float(), train_features.float())
+    _, neighbours = distance.topk(k, dim=1, largest=False)
+    votes = F.one_hot(train_labels[neighbours], int(train_labels.max()) + 1).sum(dim=1)
+    return votes.argmax(dim=1)
+''',
+        "dot product without normalising": '''
+def knn_predict(train_features, train_labels, test_features, k=20):
+    similarity, neighbours = (test_features.float() @ train_features.float().T).topk(k, dim=1)
+    votes = torch.zeros(len(test_features), int(train_labels.max()) + 1)
+    votes.scatter_add_(1, train_labels[neighbours], similarity)
+    return votes.argmax(dim=1)
+''',
+        "unweighted majority vote": '''
+def knn_predict(train_features, train_labels, test_features, k=20):
+    similarity = F.normalize(test_features.float(), dim=1) @ F.normalize(train_features.float(), dim=1).T
+    _, neighbours = similarity.topk(k, dim=1)
+    return train_labels[neighbours].mode(dim=1).values
+''',
+        "the k least similar": '''
+def knn_predict(train_features, train_labels, test_features, k=20):
+    similarity = F.normalize(test_features.float(), dim=1) @ F.normalize(train_features.float(), dim=1).T
+    values, neighbours = similarity.topk(k, dim=1, largest=False)
+    votes = torch.zeros(len(test_features), int(train_labels.max()) + 1)
+    votes.scatter_add_(1, train_labels[neighbours], values)
+    return votes.argmax(dim=1)
+''',
+    },
+}
+
+CORRECT = {
+    "random_masking": {
+        "a random permutation per image, in a loop": '''
+def random_masking(batch_size, num_patches, mask_ratio, generator=None):
+    num_keep = int(num_patches * (1 - mask_ratio))
+    keeps, restores, masks = [], [], []
+    for _ in range(batch_size):
+        order = torch.randperm(num_patches, generator=generator)
+        restore = torch.empty_like(order)
+        restore[order] = torch.arange(num_patches)
+        mask = torch.ones(num_patches)
+        mask[order[:num_keep]] = 0
+        keeps.append(order[:num_keep])
+        restores.append(restore)
+        masks.append(mask)
+    return torch.stack(keeps), torch.stack(restores), torch.stack(masks)
+''',
+        "kept indices sorted, boolean mask": '''
+def random_masking(batch_size, num_patches, mask_ratio, generator=None):
+    num_keep = int(num_patches * (1 - mask_ratio))
+    scores = torch.rand(batch_size, num_patches, generator=generator)
+    ids_keep = scores.topk(num_keep, dim=1).indices.sort(dim=1).values
+    hidden = torch.ones(batch_size, num_patches, dtype=torch.bool)
+    hidden.scatter_(1, ids_keep, False)
+    ids_hidden = (~hidden).argsort(dim=1, stable=True)[:, : num_patches - num_keep]
+    ids_shuffle = torch.cat([ids_keep, ids_hidden], dim=1)
+    return ids_keep, ids_shuffle.argsort(dim=1), hidden
+''',
+    },
+    "attention_foreground": {
+        "a loop over images with NumPy": '''
+def attention_foreground(attention, mass=0.6):
+    mean = attention.float().mean(dim=1).numpy()
+    masks = []
+    for image in mean:
+        share = image.ravel() / image.sum()
+        order = np.argsort(-share)
+        kept = np.zeros(share.size, dtype=bool)
+        total = 0.0
+        for index in order:
+            kept[index] = True
+            total += share[index]
+            if total >= mass:
+                break
+        masks.append(kept.reshape(image.shape))
+    return torch.from_numpy(np.stack(masks))
+''',
+    },
+    "knn_predict": {
+        "cosine_similarity and a loop over test items": '''
+def knn_predict(train_features, train_labels, test_features, k=20):
+    predictions = []
+    num_classes = int(train_labels.max()) + 1
+    for query in test_features.float():
+        similarity = F.cosine_similarity(train_features.float(), query[None], dim=1)
+        top = similarity.topk(k)
+        votes = torch.bincount(train_labels[top.indices], weights=top.values, minlength=num_classes)
+        predictions.append(int(votes.argmax()))
+    return torch.tensor(predictions)
+''',
+    },
+}
