@@ -250,6 +250,43 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             mae_lr=1.5e-3,
         ),
     },
+    "05_time_series": {
+        # Every UCR training set used holds at most 67 series: one batch of 128 is the whole
+        # set, so an epoch is one optimiser step and the contrastive loss sees all negatives.
+        "smoke": dict(
+            ae_epochs=1,
+            datasets=("GunPoint", "BasicMotions"),
+            encoder_width=8,
+            embedding_dim=16,
+            pretrain_epochs=1,
+            batch_size=128,
+            rocket_kernels=100,
+            labels_per_class=(2,),
+            label_seeds=2,
+        ),
+        "cpu": dict(
+            ae_epochs=60,
+            datasets=("GunPoint", "ItalyPowerDemand", "ArrowHead", "BasicMotions"),
+            encoder_width=32,
+            embedding_dim=64,
+            pretrain_epochs=300,
+            batch_size=128,
+            rocket_kernels=10_000,
+            labels_per_class=(1, 2, 5),
+            label_seeds=5,
+        ),
+        "gpu": dict(
+            ae_epochs=100,
+            datasets=("GunPoint", "ItalyPowerDemand", "ArrowHead", "BasicMotions"),
+            encoder_width=64,
+            embedding_dim=128,
+            pretrain_epochs=600,
+            batch_size=128,
+            rocket_kernels=10_000,
+            labels_per_class=(1, 2, 5, 10),
+            label_seeds=10,
+        ),
+    },
 }
 
 

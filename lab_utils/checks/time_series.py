@@ -1,0 +1,282 @@
+"""Checks for notebook 05 (time series): autoencoder, span masks, masked loss, augmentations.
+
+Each check tests properties and tiny fixed cases: shapes, dtypes, statistics of the random
+draws, that randomness is per series and repeats with the same generator. None holds a
+reference implementation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+from .core import CheckFailed, call_student, check_close, check_shape, expect, passed
+
+__all__ = [
+    "CheckFailed",
+    "check_augmentations",
+    "check_masked_mse",
+    "check_random_span_mask",
+    "check_sequence_autoencoder",
+    "single_thread",
+]
+
+
+def _generator(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run tiny models on one CPU thread: coordinating threads costs more than it saves."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _smooth_batch(n: int, length: int) -> torch.Tensor:
+    """``(n, 1, length)`` z-normalised sines of several frequencies and phases."""
+    t = torch.linspace(0, 2 * math.pi, length)
+    frequency = torch.arange(n).remainder(3).add(1).float()[:, None]
+    phase = torch.linspace(0, 2 * math.pi, n + 1)[:n, None]
+    x = torch.sin(frequency * t + phase)
+    return ((x - x.mean(1, keepdim=True)) / x.std(1, keepdim=True)).unsqueeze(1)
+
+
+# --------------------------------------------------------------------------- exercise 1
+def check_sequence_autoencoder(autoencoder_class: type[nn.Module]) -> None:
+    """``SequenceAutoencoder(length, latent_dim)``: ``encode`` gives ``(N, latent_dim)``,
+    ``forward`` gives a reconstruction of the input's shape ``(N, 1, length)``, and the model
+    can learn to redraw a few signed sequences."""
+    torch.manual_seed(0)
+    model = call_student(autoencoder_class, 20, 4)
+    x = _smooth_batch(8, 20)
+    codes = model.encode(x)
+    check_shape(
+        "model.encode(x) for x of shape (8, 1, 20) and latent_dim=4",
+        codes,
+        (8, 4),
+        "the code size is the constructor's latent_dim argument",
+    )
+    output = model(x)
+    check_shape(
+        "model(x) for x of shape (8, 1, 20)",
+        output,
+        (8, 1, 20),
+        "give the reconstruction the input's shape, e.g. with .reshape(x.shape)",
+    )
+    output.pow(2).mean().backward()
+    frozen = [name for name, p in model.named_parameters() if p.grad is None]
+    expect(not frozen, "parameters that receive a gradient", "all of them", f"not: {frozen}")
+    # Eight different sequences, codes of size 4: a working autoencoder memorises them.
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    with single_thread():
+        for _ in range(300):
+            optimizer.zero_grad()
+            loss = (model(x) - x).pow(2).mean()
+            loss.backward()
+            optimizer.step()
+    with torch.no_grad():
+        final = float((model(x) - x).pow(2).mean())
+        low = float(model(x).min())
+    expect(
+        final < 0.1,
+        "reconstruction MSE after 300 Adam steps on 8 fixed sequences (they start near 1)",
+        "< 0.1",
+        f"{final:.3f} (smallest output value {low:.3f})",
+        "z-normalised sequences are negative half of the time: end the decoder with a Linear "
+        "layer, not a sigmoid or ReLU",
+    )
+    passed("SequenceAutoencoder")
+
+
+# --------------------------------------------------------------------------- exercise 2
+def _runs(row: torch.Tensor) -> list[int]:
+    """Lengths of the runs of True in a 1-D bool tensor."""
+    runs, current = [], 0
+    for value in row.tolist():
+        if value:
+            current += 1
+        elif current:
+            runs.append(current)
+            current = 0
+    return runs + ([current] if current else [])
+
+
+def check_random_span_mask(random_span_mask: Callable[..., torch.Tensor]) -> None:
+    """``random_span_mask(n, length, mask_ratio, span, generator) -> (n, length)`` bool."""
+    mask = call_student(random_span_mask, 400, 40, 0.3, 4, _generator(0))
+    check_shape("random_span_mask(400, 40, 0.3, 4, g)", mask, (400, 40))
+    expect(
+        isinstance(mask, torch.Tensor) and mask.dtype == torch.bool,
+        "the mask's type",
+        "a torch.bool tensor",
+        getattr(mask, "dtype", type(mask).__name__),
+    )
+    spans = max(1, round(0.3 * 40 / 4))
+    counts = mask.sum(1)
+    expect(
+        bool((counts >= 4).all()) and bool((counts <= spans * 4).all()),
+        f"masked steps per series ({spans} spans of 4 steps, overlaps allowed)",
+        f"between 4 and {spans * 4}",
+        f"between {int(counts.min())} and {int(counts.max())}",
+    )
+    shortest = min(min(_runs(row)) for row in mask[:50])
+    expect(
+        shortest >= 4,
+        "the shortest run of masked steps",
+        ">= 4 (whole spans, never single steps)",
+        shortest,
+        "mask `span` consecutive steps from each random start",
+    )
+    fraction = float(mask.float().mean())
+    expect(
+        0.2 <= fraction <= 0.3,
+        "the masked fraction over 400 series (overlapping spans make it a little below 0.3)",
+        "between 0.2 and 0.3",
+        f"{fraction:.3f}",
+    )
+    same = int((mask == mask[0]).all(1).sum()) - 1
+    expect(
+        same < 20,
+        "series whose mask equals the first series' mask",
+        "few: every series draws its own spans",
+        same,
+        "draw the starts with shape (n, number of spans)",
+    )
+    edges = (bool(mask[:, 0].any()), bool(mask[:, -1].any()))
+    expect(
+        edges == (True, True),
+        "are the first and the last time step ever masked?",
+        (True, True),
+        edges,
+        "starts run from 0 to length - span, both included (torch.randint's high is exclusive)",
+    )
+    again = call_student(random_span_mask, 400, 40, 0.3, 4, _generator(0))
+    other = call_student(random_span_mask, 400, 40, 0.3, 4, _generator(1))
+    expect(
+        torch.equal(mask, again) and not torch.equal(mask, other),
+        "the same generator seed gives the same mask, another seed another mask",
+        "(True, True)",
+        (torch.equal(mask, again), not torch.equal(mask, other)),
+        "draw every random number from the `generator` argument",
+    )
+    passed("random_span_mask")
+
+
+# --------------------------------------------------------------------------- exercise 3
+def check_masked_mse(masked_mse: Callable[..., torch.Tensor]) -> None:
+    """``masked_mse(prediction (N, C, T), target (N, C, T), mask (N, T)) -> scalar``."""
+    target = torch.tensor([[[1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 0.0, 2.0]],
+                           [[1.0, 1.0, 1.0, 1.0], [3.0, 3.0, 3.0, 3.0]]])
+    prediction = torch.zeros_like(target, requires_grad=True)
+    mask = torch.tensor([[False, True, False, True], [True, False, False, False]])
+    loss = call_student(masked_mse, prediction, target, mask)
+    check_shape("masked_mse(...)", loss, (), "return one number: a 0-dimensional tensor")
+    # Masked entries: series 0 steps 1 and 3 in both channels (4, 0, 16, 4), series 1 step 0
+    # in both channels (1, 9): six squared errors.
+    check_close(
+        "masked_mse for a zero prediction (2 series, 2 channels, 4 steps)",
+        loss,
+        (4 + 0 + 16 + 4 + 1 + 9) / 6,
+        hint="average the squared errors over the masked time steps of every channel, "
+        "i.e. divide by (number of masked steps) x (number of channels)",
+    )
+    loss.backward()
+    leaked = prediction.grad.abs().sum(1)[~mask]
+    expect(
+        bool((leaked == 0).all()),
+        "gradient reaching unmasked time steps",
+        "none: visible steps do not count in the loss",
+        f"{int((leaked != 0).sum())} unmasked steps get a gradient",
+    )
+    passed("masked_mse")
+
+
+# --------------------------------------------------------------------------- exercise 4
+def _check_input_kept(name: str, x: torch.Tensor, copy: torch.Tensor) -> None:
+    expect(torch.equal(x, copy), f"{name} leaves its input unchanged", True, False,
+           "return a new tensor instead of changing x in place")
+
+
+def _check_repeatable(name: str, function: Callable[..., torch.Tensor], *args) -> None:
+    first = call_student(function, *args, _generator(3))
+    again = call_student(function, *args, _generator(3))
+    other = call_student(function, *args, _generator(4))
+    expect(
+        torch.equal(first, again) and not torch.equal(first, other),
+        f"{name}: the same generator seed repeats, another seed differs",
+        "(True, True)",
+        (torch.equal(first, again), not torch.equal(first, other)),
+        "draw every random number from the `generator` argument",
+    )
+
+
+def check_augmentations(
+    jitter: Callable[..., torch.Tensor],
+    scale: Callable[..., torch.Tensor],
+    random_crop: Callable[..., torch.Tensor],
+) -> None:
+    """Batched augmentations of ``(N, C, T)`` series with per-series random parameters."""
+    x = 1.0 + torch.rand(2_000, 2, 30, generator=_generator(0))  # positive: ratios are defined
+    copy = x.clone()
+
+    jittered = call_student(jitter, x, 0.2, _generator(1))
+    check_shape("jitter(x (2000, 2, 30), 0.2, g)", jittered, tuple(x.shape))
+    _check_input_kept("jitter", x, copy)
+    noise = jittered - x
+    check_close("mean of the jitter noise", noise.mean(), 0.0, atol=0.01)
+    check_close("standard deviation of the jitter noise (sigma = 0.2)", noise.std(), 0.2,
+                atol=0.01, hint="add sigma * standard normal noise to every value")
+    expect(not torch.allclose(noise[0], noise[1]), "jitter noise of series 0 and series 1",
+           "different", "the same", "draw noise of x's full shape, not one row for the batch")
+    _check_repeatable("jitter", jitter, x[:4], 0.2)
+
+    scaled = call_student(scale, x, 0.3, _generator(2))
+    check_shape("scale(x (2000, 2, 30), 0.3, g)", scaled, tuple(x.shape))
+    _check_input_kept("scale", x, copy)
+    ratio = scaled / x
+    factors = ratio[:, :, :1]
+    expect(torch.allclose(ratio, factors.expand_as(ratio), atol=1e-5),
+           "scale: one factor per series and channel, the same at every time step",
+           "scaled / x constant along time", "it varies along time")
+    check_close("mean scaling factor", factors.mean(), 1.0, atol=0.03,
+                hint="factors are drawn from a normal distribution with mean 1")
+    check_close("standard deviation of the scaling factors (sigma = 0.3)", factors.std(), 0.3,
+                atol=0.03, hint="factor = 1 + sigma * standard normal, one per series and channel")
+    expect(not torch.allclose(factors[:, 0], factors[:, 1]),
+           "scaling factors of channel 0 and channel 1", "different", "the same",
+           "draw factors of shape (N, C, 1)")
+    _check_repeatable("scale", scale, x[:4], 0.3)
+
+    # Each value encodes its position: series * 1000 + channel * 100 + time step.
+    n, c, t, crop = 300, 2, 12, 9
+    coded = (torch.arange(n)[:, None, None] * 1000 + torch.arange(c)[None, :, None] * 100
+             + torch.arange(t)[None, None, :]).float()
+    coded_copy = coded.clone()
+    cropped = call_student(random_crop, coded, crop, _generator(5))
+    check_shape("random_crop(x (300, 2, 12), 9, g)", cropped, (n, c, crop))
+    _check_input_kept("random_crop", coded, coded_copy)
+    steps = cropped.remainder(100)
+    starts = steps[:, :, :1]
+    expect(torch.equal(steps, starts + torch.arange(crop).float()),
+           "random_crop returns windows of consecutive time steps", True, False)
+    expect(torch.equal(cropped.div(100, rounding_mode="floor"), coded[:, :, :crop].div(100, rounding_mode="floor")),
+           "random_crop keeps each series and channel in its place", True, False)
+    expect(torch.equal(starts[:, 0], starts[:, 1]),
+           "random_crop: the same window for every channel of a series", True, False,
+           "draw one start per series, shape (N,)")
+    seen = sorted(int(s) for s in starts[:, 0, 0].unique())
+    expect(seen == list(range(t - crop + 1)),
+           f"window starts seen over {n} series (T = {t}, crop = {crop})",
+           list(range(t - crop + 1)), seen,
+           "every series draws its own start, from 0 to T - length, both included")
+    _check_repeatable("random_crop", random_crop, coded[:50], crop)
+    passed("jitter, scale and random_crop")
