@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def solution_notebooks() -> list[Path]:
-    return sorted((ROOT / "solutions").glob("*/*.ipynb"))
 
 
 @pytest.fixture
@@ -33,10 +24,3 @@ def no_network(monkeypatch):
         raise urllib.error.URLError("network disabled by the test")
 
     monkeypatch.setattr(urllib.request, "urlopen", refuse)
-
-
-def shared_data_dir() -> Path | None:
-    """The offline copies beside the checkout (../shared/data) or $SSL_LAB_DATA_DIR."""
-    value = os.environ.get("SSL_LAB_DATA_DIR")
-    candidate = Path(value) if value else ROOT.parent / "shared" / "data"
-    return candidate if candidate.is_dir() else None

@@ -6,8 +6,8 @@ import tarfile
 import numpy as np
 import pytest
 import torch
-from conftest import shared_data_dir
 from PIL import Image
+from support import shared_data_dir
 
 from lab_utils import datasets, sources
 from lab_utils.datasets import load_cifar10, load_digits, load_mnist, stratified_indices

@@ -12,8 +12,8 @@ import shutil
 
 import nbformat
 import pytest
-from conftest import ROOT, solution_notebooks
 from grading import grade_cells, load_variants, make_course, nbgrader, run_variants, solution_cells
+from support import ROOT, solution_notebooks
 
 NOTEBOOKS = solution_notebooks()
 ASSIGNMENTS = sorted({path.parent.name for path in NOTEBOOKS})

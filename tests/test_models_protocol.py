@@ -1,6 +1,6 @@
 import pytest
 import torch
-from conftest import shared_data_dir
+from support import shared_data_dir
 
 from lab_utils import protocol
 from lab_utils.models import CIFAR10_MEAN, SmallCNN, normalize_cifar

@@ -125,7 +125,7 @@ def test_the_aeon_requirement_is_the_same_everywhere():
     import tomllib
 
     import nbformat
-    from conftest import ROOT
+    from support import ROOT
 
     test_extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
     assert timeseries.AEON_REQUIREMENT in test_extra
