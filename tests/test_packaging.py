@@ -6,7 +6,7 @@ import tomllib
 
 import nbformat
 import yaml
-from conftest import ROOT
+from support import ROOT
 
 NAME = re.compile(r"^\s*([A-Za-z0-9_.\-]+)")
 
@@ -58,3 +58,15 @@ def test_every_notebook_installs_from_and_links_to_the_repository():
             assert "google.colab" in cells[0].source and f"git+{repository}" in cells[0].source, path
             badge = f"colab.research.google.com/github/{slug}/blob/main/notebooks/{path.parent.name}/{path.name}"
             assert badge in cells[1].source, f"{path}: the Colab badge must link to {badge}"
+
+
+def test_data_readme_lists_every_file_checksum_and_pinned_model():
+    """data/README.md is where users look up sources; it must name what the code checks."""
+    from lab_utils import datasets, pretrained
+
+    readme = (ROOT / "data" / "README.md").read_text()
+    remote = [*datasets.MNIST_FILES.values(), datasets.CIFAR10_OFFICIAL, datasets.CIFAR10_JPEG_ARCHIVE]
+    for file in remote:
+        assert f"`{file.name}`" in readme and file.sha256 in readme, f"data/README.md: {file.name}"
+    for spec in pretrained.MODELS.values():
+        assert f"`{spec.name}`" in readme and spec.revision in readme, f"data/README.md: {spec.name}"
