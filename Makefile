@@ -6,7 +6,7 @@ STAMP := $(VENV)/.install-stamp
 # Tools the venv installs (nbgrader's alembic, jupyter kernels) are found without activating it.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: labs test notebooks install lint clean-cache
+.PHONY: labs test notebooks reproduce install lint clean-cache
 
 labs: $(STAMP)  ## install what is missing, then open the labs in JupyterLab
 	$(BIN)/jupyter lab notebooks/
@@ -17,8 +17,13 @@ test: $(STAMP)  ## install what is missing, then run the whole test suite
 notebooks: $(STAMP)  ## regenerate the student notebooks in notebooks/ from solutions/
 	$(BIN)/python -m scripts.generate_notebooks
 
+# Every solution notebook under PROFILE (default: gpu with CUDA, else cpu): results/<profile>.*
+# Offline, leave out notebook 04's pretrained models: REPRODUCE_ARGS="--skip-tag needs-hub".
+reproduce: $(STAMP)  ## run the whole course under PROFILE and write its results table
+	$(BIN)/python -m scripts.reproduce $(if $(PROFILE),--profile $(PROFILE)) $(REPRODUCE_ARGS)
+
 lint: $(STAMP)
-	$(BIN)/ruff check lab_utils tests scripts
+	$(BIN)/ruff check lab_utils tests scripts conftest.py
 
 install: $(STAMP)
 

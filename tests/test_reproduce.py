@@ -1,0 +1,115 @@
+"""The reproduce command: runs notebooks, survives a failing one, reports and writes tables."""
+
+import json
+
+import nbformat
+import pytest
+from support import ROOT
+
+from lab_utils.profiles import BUDGETS
+from scripts import reproduce
+
+
+def _notebook(path, *cells):
+    """Write a notebook of code cells; a cell given as (source, tags) carries those tags."""
+    notebook = nbformat.v4.new_notebook()
+    for cell in cells:
+        source, tags = cell if isinstance(cell, tuple) else (cell, [])
+        notebook.cells.append(nbformat.v4.new_code_cell(source, metadata={"tags": tags}))
+    nbformat.write(notebook, path)
+    return path
+
+
+def _setup(notebook: str) -> str:
+    return f"import lab_utils\ncfg = lab_utils.setup({notebook!r})"
+
+
+def test_prepare_drops_tagged_cells_and_appends_the_gpu_probe(tmp_path):
+    path = _notebook(tmp_path / "a.ipynb", "x = 1", ("download()", ["needs-hub"]), "y = 2")
+    prepared, skipped = reproduce.prepare(nbformat.read(path, as_version=4), ["needs-hub"])
+    assert skipped == 1
+    assert [cell.source for cell in prepared.cells[:-1]] == ["x = 1", "y = 2"]
+    assert "REPRODUCE_GPU_PEAK_BYTES" in prepared.cells[-1].source
+
+
+def test_a_failing_notebook_is_reported_with_its_cell_and_the_next_one_still_runs(tmp_path):
+    # Notebooks are named by their lab_utils.setup name, as the solution notebooks are.
+    failing = _notebook(tmp_path / "01_intro_ssl.ipynb", _setup("01_intro_ssl"), ("download()", ["needs-hub"]),
+                        "lab_utils.record('before_failure', 0.25)", "raise ValueError('broken on purpose')",
+                        "lab_utils.record('after_failure', 1.0)")
+    working = _notebook(tmp_path / "05_time_series.ipynb", _setup("05_time_series"),
+                        "lab_utils.record('accuracy', 0.5)")
+    runs = tmp_path / "out" / "runs" / "reproduce-smoke"
+    runs.mkdir(parents=True)
+    (runs / "05_time_series.smoke.json").write_text('{"metrics": {"stale": 1.0}}')
+    report = reproduce.reproduce("smoke", {"01_intro_ssl": failing, "05_time_series": working},
+                                 tmp_path / "out", skip_tags=["needs-hub"], timeout=120)
+
+    failed, ok = report["notebooks"]["01_intro_ssl"], report["notebooks"]["05_time_series"]
+    assert failed["status"] == "failed"
+    assert failed["error"]["cell"] == 3, "the failing cell in the original notebook's numbering"
+    assert failed["error"]["ename"] == "ValueError" and "broken on purpose" in failed["error"]["evalue"]
+    assert failed["skipped_cells"] == 1
+    assert failed["metrics"] == {"before_failure": 0.25}, "what was recorded before the failure is kept"
+    assert ok["status"] == "ok" and ok["wall_seconds"] > 0 and ok["peak_rss_mb"] > 10
+    assert ok["metrics"] == {"accuracy": 0.5}, "a stale metrics file from an earlier run is not merged"
+    assert (runs / "executed" / "05_time_series.ipynb").exists()
+
+
+def test_the_kernel_runs_under_the_chosen_profile(tmp_path):
+    path = _notebook(tmp_path / "01_intro_ssl.ipynb", _setup("01_intro_ssl"),
+                     "lab_utils.record('cpu_profile', float(cfg.profile == 'cpu'))")
+    # The test session runs under smoke (root conftest): the kernel must get cpu all the same.
+    report = reproduce.reproduce("cpu", {"01_intro_ssl": path}, tmp_path / "out", skip_tags=[], timeout=120)
+    assert report["notebooks"]["01_intro_ssl"]["metrics"]["cpu_profile"] == 1.0
+
+
+def _report(metrics_02=None, status="ok"):
+    run = dict(status=status, wall_seconds=125.0, peak_rss_mb=2048.0, gpu_peak_mb=None, error=None,
+               skipped_cells=0, skipped_tags=[], metrics=metrics_02 or {})
+    return {"profile": "cpu", "date": "2026-01-01T00:00:00+00:00", "commit": "abc1234",
+            "total_seconds": 125.0, "skip_tags": [],
+            "hardware": {"cpu": "Test CPU", "cores": 2, "memory_gb": 24.0, "gpu": None,
+                         "python": "3.11", "torch": "2.14.1"},
+            "notebooks": {"02_pretext_tasks": run}}
+
+
+def test_reports_show_measured_values_next_to_the_seed_expectations(tmp_path):
+    report = _report({"probe_random_init": 0.461, "probe_rotation": 0.509, "pretext_colorization_test_mse": 0.0123})
+    paths = reproduce.write_reports(report, tmp_path)
+    markdown = (tmp_path / "cpu.md").read_text()
+    assert "| 02_pretext_tasks | CIFAR-10, rotation | 50.9 % | ~55 % |" in markdown
+    assert "| 02_pretext_tasks | CIFAR-10, jigsaw | - | ~52 % |" in markdown, "unmeasured shows as -"
+    assert "| pretext_colorization_test_mse | 0.0123 |" in markdown, "every metric, MSE not as %"
+    assert "| 02_pretext_tasks | ok | 2.1 min | 2.0 GiB |" in markdown
+    assert json.loads((tmp_path / "cpu.json").read_text()) == report
+    assert (tmp_path / "cpu.png").read_bytes()[:4] == b"\x89PNG" and len(paths) == 3
+
+
+def test_missing_headline_metrics_are_named():
+    assert "02_pretext_tasks: probe_jigsaw" in reproduce.missing_headlines(_report({"probe_rotation": 0.5}))
+    assert reproduce.missing_headlines(_report({}, status="failed")) == []
+
+
+def test_update_readme_replaces_only_the_profile_block(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- results:cpu:start -->\nold\n<!-- results:cpu:end -->\noutro\n")
+    reproduce.update_readme(readme, "cpu", "| new | table |")
+    assert readme.read_text() == "intro\n<!-- results:cpu:start -->\n| new | table |\n<!-- results:cpu:end -->\noutro\n"
+    with pytest.raises(SystemExit, match="results:gpu:start"):
+        reproduce.update_readme(readme, "gpu", "x")
+
+
+def test_unknown_notebook_names_list_the_valid_ones():
+    with pytest.raises(SystemExit, match="01_intro_ssl"):
+        reproduce.select_notebooks(["01_intro"])
+
+
+def test_every_notebook_with_a_budget_is_reproduced_and_every_headline_names_one():
+    assert list(reproduce.solution_notebooks()) == list(BUDGETS)
+    assert {line.notebook for line in reproduce.HEADLINES} <= set(BUDGETS)
+
+
+def test_the_readme_has_a_block_for_the_cpu_table():
+    text = (ROOT / "README.md").read_text()
+    assert "<!-- results:cpu:start -->" in text and "<!-- results:cpu:end -->" in text
