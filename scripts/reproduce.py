@@ -139,6 +139,8 @@ class NotebookRun:
     error: dict | None = None  # cell index, exception name and value of a failure
     skipped_tags: list[str] = field(default_factory=list)
     skipped_cells: int = 0
+    date: str = ""  # when it ran, and from which commit: a report may merge several runs
+    commit: str | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -389,7 +391,11 @@ def run_table(report: dict) -> str:
 def machine_line(report: dict) -> str:
     hw = report["hardware"]
     gpu = f", {hw['gpu']}" if hw["gpu"] else ", no GPU"
-    return (f"Profile `{report['profile']}`, {report['date']}, commit `{report['commit']}`: "
+    runs = report["notebooks"].values()
+    dates = sorted({run["date"][:10] for run in runs if run.get("date")}) or [report["date"][:10]]
+    commits = sorted({run["commit"] for run in runs if run.get("commit")}) or [report["commit"]]
+    return (f"Profile `{report['profile']}`, {' to '.join(dict.fromkeys([dates[0], dates[-1]]))}, "
+            f"commit {', '.join(f'`{c}`' for c in commits)}: "
             f"{hw['cpu']} ({hw['cores']} cores, {hw['memory_gb']} GiB){gpu}; "
             f"Python {hw['python']}, torch {hw['torch']}. "
             f"Total {minutes(report['total_seconds'])}.")
@@ -481,18 +487,46 @@ def reproduce(profile: str, notebooks: dict[str, Path], output_dir: Path, skip_t
     runs_dir = output_dir / "runs" / f"reproduce-{profile}"
     runs_dir.mkdir(parents=True, exist_ok=True)
     env = kernel_env(profile, runs_dir)
-    report = {"profile": profile, "date": datetime.now(UTC).isoformat(timespec="seconds"),
-              "commit": git_commit(), "hardware": hardware(), "skip_tags": list(skip_tags),
+    report = {"profile": profile, "date": _now(), "commit": git_commit(), "hardware": hardware(),
               "notebooks": {}}
-    start = time.perf_counter()
     for name, path in notebooks.items():
         (runs_dir / f"{name}.{profile}.json").unlink(missing_ok=True)  # no stale metrics
+        started = _now()
         run = execute(name, path, env, skip_tags, runs_dir / "executed", timeout)
-        run.metrics = read_metrics(runs_dir, name, profile)
+        run.metrics, run.date, run.commit = read_metrics(runs_dir, name, profile), started, report["commit"]
         report["notebooks"][name] = asdict(run)
         _print_outcome(run)
-    report["total_seconds"] = round(time.perf_counter() - start, 1)
+    return with_total(report)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def with_total(report: dict) -> dict:
+    report["total_seconds"] = round(sum(run["wall_seconds"] for run in report["notebooks"].values()), 1)
     return report
+
+
+def merge_into_previous(report: dict, previous_path: Path) -> dict:
+    """Keep the notebooks of an earlier report that this run did not repeat, in course order.
+
+    So ``python -m scripts.reproduce 02_pretext_tasks`` updates one notebook's lines of the
+    table. Only a report of the same profile on a machine with the same CPU, core count and
+    GPU is merged: timings from different machines do not belong in one table.
+    """
+    if not previous_path.exists():
+        return report
+    previous = json.loads(previous_path.read_text())
+    same_machine = all(previous["hardware"].get(key) == report["hardware"][key] for key in ("cpu", "cores", "gpu"))
+    if previous.get("profile") != report["profile"] or not same_machine:
+        print(f"not merging {previous_path}: another profile or machine", file=sys.stderr)
+        return report
+    order = list(solution_notebooks())
+    merged = {**previous["notebooks"], **report["notebooks"]}
+    report["notebooks"] = dict(sorted(merged.items(), key=lambda item: order.index(item[0])
+                                      if item[0] in order else len(order)))
+    return with_total(report)
 
 
 def _print_outcome(run: NotebookRun) -> None:
@@ -514,6 +548,12 @@ def write_reports(report: dict, output_dir: Path) -> list[Path]:
     return [json_path, md_path, png_path]
 
 
+def read_report(path: Path) -> dict:
+    if not path.exists():
+        raise SystemExit(f"{path} does not exist: run the notebooks first (without --tables-only)")
+    return json.loads(path.read_text())
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -524,6 +564,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-tag", action="append", default=[], dest="skip_tags",
                         help="leave out cells with this tag, e.g. needs-hub offline (repeatable)")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds one cell may run")
+    parser.add_argument("--tables-only", action="store_true",
+                        help="run nothing: rewrite the tables, chart (and README) from <profile>.json")
+    parser.add_argument("--fresh", action="store_true",
+                        help="do not keep the notebooks of an earlier report that this run skips")
     parser.add_argument("--update-readme", action="store_true",
                         help="write the tables into README.md between the profile's markers")
     return parser.parse_args(argv)
@@ -532,9 +576,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     profile = args.profile or default_profile()
-    notebooks = select_notebooks(args.notebooks)
-    print(f"reproducing {len(notebooks)} notebook(s) under the {profile} profile", flush=True)
-    report = reproduce(profile, notebooks, args.output_dir, args.skip_tags, args.timeout)
+    if args.tables_only:
+        report = read_report(args.output_dir / f"{profile}.json")
+    else:
+        notebooks = select_notebooks(args.notebooks)
+        print(f"reproducing {len(notebooks)} notebook(s) under the {profile} profile", flush=True)
+        report = reproduce(profile, notebooks, args.output_dir, args.skip_tags, args.timeout)
+        if not args.fresh:
+            report = merge_into_previous(report, args.output_dir / f"{profile}.json")
     for path in write_reports(report, args.output_dir):
         print(f"wrote {path}")
     if args.update_readme:

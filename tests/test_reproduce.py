@@ -64,14 +64,36 @@ def test_the_kernel_runs_under_the_chosen_profile(tmp_path):
     assert report["notebooks"]["01_intro_ssl"]["metrics"]["cpu_profile"] == 1.0
 
 
-def _report(metrics_02=None, status="ok"):
-    run = dict(status=status, wall_seconds=125.0, peak_rss_mb=2048.0, gpu_peak_mb=None, error=None,
-               skipped_cells=0, skipped_tags=[], metrics=metrics_02 or {})
+def _run(metrics=None, status="ok", date="2026-01-01T00:00:00+00:00", commit="abc1234"):
+    return dict(status=status, wall_seconds=125.0, peak_rss_mb=2048.0, gpu_peak_mb=None, error=None,
+                skipped_cells=0, skipped_tags=[], metrics=metrics or {}, date=date, commit=commit)
+
+
+def _report(metrics_02=None, status="ok", cores=2, **notebooks):
     return {"profile": "cpu", "date": "2026-01-01T00:00:00+00:00", "commit": "abc1234",
-            "total_seconds": 125.0, "skip_tags": [],
-            "hardware": {"cpu": "Test CPU", "cores": 2, "memory_gb": 24.0, "gpu": None,
+            "total_seconds": 125.0,
+            "hardware": {"cpu": "Test CPU", "cores": cores, "memory_gb": 24.0, "gpu": None,
                          "python": "3.11", "torch": "2.14.1"},
-            "notebooks": {"02_pretext_tasks": run}}
+            "notebooks": notebooks or {"02_pretext_tasks": _run(metrics_02, status)}}
+
+
+def test_a_partial_run_updates_its_notebooks_and_keeps_the_others(tmp_path):
+    previous = _report(**{"05_time_series": _run({"a": 0.9}), "01_intro_ssl": _run({"b": 0.5})})
+    (tmp_path / "cpu.json").write_text(json.dumps(previous))
+    rerun = _report(**{"01_intro_ssl": _run({"b": 0.7}, date="2026-02-02T00:00:00+00:00", commit="def5678")})
+    merged = reproduce.merge_into_previous(rerun, tmp_path / "cpu.json")
+    assert list(merged["notebooks"]) == ["01_intro_ssl", "05_time_series"], "course order"
+    assert merged["notebooks"]["01_intro_ssl"]["metrics"] == {"b": 0.7}
+    assert merged["notebooks"]["05_time_series"]["metrics"] == {"a": 0.9}
+    assert merged["total_seconds"] == 250.0
+    line = reproduce.machine_line(merged)
+    assert "2026-01-01 to 2026-02-02" in line and "`abc1234`, `def5678`" in line
+
+
+def test_runs_from_another_machine_are_not_merged(tmp_path):
+    (tmp_path / "cpu.json").write_text(json.dumps(_report(**{"05_time_series": _run({"a": 0.9})})))
+    rerun = _report(cores=16, **{"01_intro_ssl": _run({"b": 0.7})})
+    assert list(reproduce.merge_into_previous(rerun, tmp_path / "cpu.json")["notebooks"]) == ["01_intro_ssl"]
 
 
 def test_reports_show_measured_values_next_to_the_seed_expectations(tmp_path):
