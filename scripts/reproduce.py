@@ -432,13 +432,13 @@ def bar_chart(report: dict, path: Path) -> None:
         if line.expected is not None:
             low, high = (100 * v for v in line.expected)
             ax.plot([low, high] if high > low else [low], [y, y] if high > low else [y], "k|-" if high > low else "kD",
-                    markersize=6, label="seed expectation" if y == _first_expected(lines) else None)
+                    markersize=6, label="expected (seed material or published)" if y == _first_expected(lines) else None)
     ax.set_yticks(list(positions), [f"{line.label} ({line.notebook[:3].rstrip('_')})" for line, _ in lines],
                   fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 105)
     ax.set_xlabel("test accuracy (%)")
-    ax.set_title(f"{report['profile']} profile, {report['date'][:10]}: measured (bars) vs seed expectations")
+    ax.set_title(f"{report['profile']} profile, {report['date'][:10]}: measured (bars), expected (marks)", fontsize=10)
     if any(line.expected for line, _ in lines):
         ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
