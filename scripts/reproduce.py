@@ -38,17 +38,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import matplotlib
+import nbformat
+import psutil
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from tqdm.auto import tqdm
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import nbformat  # noqa: E402
-import psutil  # noqa: E402
-from nbclient import NotebookClient  # noqa: E402
-from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
-
-from lab_utils.profiles import BUDGETS, PROFILES  # noqa: E402
+from lab_utils.profiles import BUDGETS, PROFILES
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
@@ -161,13 +159,17 @@ def select_notebooks(names: Sequence[str]) -> dict[str, Path]:
     return {name: path for name, path in available.items() if not names or name in names}
 
 
-def prepare(notebook: nbformat.NotebookNode, skip_tags: Iterable[str]) -> tuple[nbformat.NotebookNode, int]:
-    """A copy without the cells carrying any of ``skip_tags``, plus the GPU-peak probe cell."""
+def prepare(notebook: nbformat.NotebookNode,
+            skip_tags: Iterable[str]) -> tuple[nbformat.NotebookNode, list[int]]:
+    """A copy without the cells carrying any of ``skip_tags``, plus the GPU-peak probe cell.
+
+    Also returns the original index of every kept cell, to report cells as students number them.
+    """
     skip = set(skip_tags)
-    kept = [cell for cell in notebook.cells if not skip & set(cell.metadata.get("tags", []))]
+    kept = [i for i, cell in enumerate(notebook.cells) if not skip & set(cell.metadata.get("tags", []))]
     prepared = nbformat.from_dict(notebook)
-    prepared.cells = kept + [nbformat.v4.new_code_cell(GPU_PEAK_CELL)]
-    return prepared, len(notebook.cells) - len(kept)
+    prepared.cells = [notebook.cells[i] for i in kept] + [nbformat.v4.new_code_cell(GPU_PEAK_CELL)]
+    return prepared, kept
 
 
 # ---------------------------------------------------------------------------------------
@@ -212,10 +214,9 @@ def execute(name: str, path: Path, env: dict[str, str], skip_tags: Sequence[str]
     """Run notebook ``name`` with a per-cell progress bar; failures are caught and described."""
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
     run = NotebookRun(name, str(shown), skipped_tags=list(skip_tags))
-    prepared, run.skipped_cells = prepare(nbformat.read(path, as_version=4), skip_tags)
-    # Cell indices are reported in the original notebook's numbering.
-    original_index = [i for i, cell in enumerate(nbformat.read(path, as_version=4).cells)
-                      if not set(skip_tags) & set(cell.metadata.get("tags", []))]
+    notebook = nbformat.read(path, as_version=4)
+    prepared, original_index = prepare(notebook, skip_tags)
+    run.skipped_cells = len(notebook.cells) - len(original_index)
     code_cells = sum(cell.cell_type == "code" for cell in prepared.cells)
     progress = tqdm(total=code_cells, desc=name, unit="cell", leave=True)
     memory = PeakMemory()
@@ -423,10 +424,12 @@ def bar_chart(report: dict, path: Path) -> None:
     lines = [(line, report["notebooks"][line.notebook]["metrics"].get(line.metric))
              for line in HEADLINES if line.notebook in report["notebooks"]]
     lines = [(line, value) for line, value in lines if value is not None]
-    fig, ax = plt.subplots(figsize=(8, 0.32 * max(len(lines), 4) + 1.2))
+    # The object-oriented API draws without pyplot, so no GUI backend is ever involved.
+    fig = Figure(figsize=(8, 0.32 * max(len(lines), 4) + 1.2))
+    ax = fig.subplots()
     positions = range(len(lines))
     notebooks = sorted({line.notebook for line, _ in lines})
-    colours = {name: plt.cm.tab10(i) for i, name in enumerate(notebooks)}
+    colours = {name: colormaps["tab10"](i) for i, name in enumerate(notebooks)}
     ax.barh(positions, [100 * value for _, value in lines], color=[colours[line.notebook] for line, _ in lines])
     for y, (line, _) in enumerate(lines):
         if line.expected is not None:
@@ -444,7 +447,6 @@ def bar_chart(report: dict, path: Path) -> None:
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def _first_expected(lines) -> int:

@@ -26,8 +26,8 @@ def _setup(notebook: str) -> str:
 
 def test_prepare_drops_tagged_cells_and_appends_the_gpu_probe(tmp_path):
     path = _notebook(tmp_path / "a.ipynb", "x = 1", ("download()", ["needs-hub"]), "y = 2")
-    prepared, skipped = reproduce.prepare(nbformat.read(path, as_version=4), ["needs-hub"])
-    assert skipped == 1
+    prepared, kept = reproduce.prepare(nbformat.read(path, as_version=4), ["needs-hub"])
+    assert kept == [0, 2], "original indices of the kept cells"
     assert [cell.source for cell in prepared.cells[:-1]] == ["x = 1", "y = 2"]
     assert "REPRODUCE_GPU_PEAK_BYTES" in prepared.cells[-1].source
 
