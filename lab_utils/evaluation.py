@@ -12,8 +12,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import dry_run
 from .datasets import stratified_indices
-from .training import autocast_for
+from .precision import precision_for
 
 ArrayLike = np.ndarray | torch.Tensor
 Probe = Callable[[ArrayLike, ArrayLike, ArrayLike, ArrayLike], float]
@@ -36,7 +37,7 @@ def extract_features(
     batch_size: int = 512,
     preprocess: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """Run a frozen ``encoder`` over ``inputs`` in batches.
+    """Run a frozen ``encoder`` over ``inputs`` in batches, in the device's precision policy.
 
     Args:
         encoder: maps a preprocessed batch to features ``(B, D)`` (or ``(B, ...)``,
@@ -44,19 +45,26 @@ def extract_features(
         inputs: ``(N, ...)`` tensor on the encoder's device, e.g. uint8 images.
         preprocess: applied to each batch first, e.g. uint8 to normalised float.
     Returns:
-        ``(N, D)`` float32 features on the CPU.
+        ``(N, D)`` float32 features on the CPU. In a dry run (:mod:`lab_utils.dry_run`)
+        only the first batches are computed and repeated to ``N`` rows.
     """
     if isinstance(encoder, nn.Module):
         encoder.eval()
+    policy = precision_for(inputs.device)
+    n_batches = -(-len(inputs) // batch_size)
     chunks = []
-    for start in range(0, len(inputs), batch_size):
+    for start in range(0, dry_run.cap(n_batches) * batch_size, batch_size):
         batch = inputs[start : start + batch_size]
         if preprocess is not None:
             batch = preprocess(batch)
-        with autocast_for(batch.device):
+        with policy.autocast():
             features = encoder(batch)
         chunks.append(features.flatten(1).float().cpu())
-    return torch.cat(chunks)
+    features = torch.cat(chunks)
+    if len(features) < len(inputs):
+        dry_run.notice(f"features of {len(features)} of {len(inputs)} inputs computed, repeated")
+        features = features.repeat(-(-len(inputs) // len(features)), 1)[: len(inputs)]
+    return features
 
 
 def linear_probe(

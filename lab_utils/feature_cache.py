@@ -21,8 +21,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from . import dry_run
 from .evaluation import extract_features
 from .paths import cache_dir
+from .precision import precision_for
 
 
 def images_digest(images: torch.Tensor) -> str:
@@ -35,9 +37,7 @@ def images_digest(images: torch.Tensor) -> str:
 
 def precision_on(device: torch.device) -> str:
     """The precision :func:`lab_utils.evaluation.extract_features` computes in on ``device``."""
-    if device.type != "cuda":
-        return "fp32"
-    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return precision_for(device).name
 
 
 def feature_path(model: str, revision: str, subset: str, digest: str,
@@ -64,7 +64,8 @@ def cached_features(
     """Features of ``images`` from the disk cache, computing and storing them when absent.
 
     Computing runs :func:`lab_utils.evaluation.extract_features`: batches, inference mode,
-    half precision on a GPU (bfloat16 where supported).
+    the device's precision policy (:mod:`lab_utils.precision`). A dry run
+    (:mod:`lab_utils.dry_run`) neither reads nor writes the cache: its features are partial.
 
     Args:
         encoder: maps a preprocessed batch to ``(B, D)`` features.
@@ -78,6 +79,8 @@ def cached_features(
     Returns:
         ``(N, D)`` float32 features on the CPU.
     """
+    if dry_run.active():
+        return extract_features(encoder, images, batch_size=batch_size, preprocess=preprocess)
     settings = {**(settings or {}), "precision": precision_on(images.device)}
     path = feature_path(model, revision, subset, images_digest(images), settings)
     if path.exists() and not refresh:

@@ -8,12 +8,21 @@ that every run of the course sees the same weights:
 * ``google/vit-base-patch16-224``: a ViT-B/16 trained with labels on ImageNet-21k and
   fine-tuned on ImageNet-1k (Dosovitskiy et al., 2021), ``ViTForImageClassification``.
 
+Every model is fed at the resolution it was trained at, 224x224 pixels (DINOv2's
+checkpoint declares 518, the resolution of its last training phase; at 224 it gives 16x16
+patches of 14 pixels: a fifth of the tokens and a twenty-eighth of the attention scores),
+and computes features with PyTorch's fused attention (SDPA); only the attention figures
+switch a model to the eager implementation, which returns the attention weights
+(:func:`lab_utils.vit.cls_attention`).
+
 When the weights cannot be had (no internet, no local copy):
 
 * in the ``smoke`` profile a tiny randomly initialised model of the same class stands in,
   with a :class:`StandInModelWarning`, so that continuous integration runs the same code;
   this profile never downloads (it uses the local Hugging Face cache when it holds the
   weights);
+* in a dry run (:mod:`lab_utils.dry_run`) a randomly initialised model of the real size
+  stands in, with the same warning, so the dry run measures real memory and compute;
 * in the ``cpu`` and ``gpu`` profiles :func:`load_pretrained` raises
   :class:`HubUnavailableError`, which says how to fix it. Nothing is silently substituted.
 
@@ -35,6 +44,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from . import dry_run, memory
+from .precision import precision_for
 from .profiles import resolve_profile
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -63,6 +74,10 @@ class ModelSpec:
             (from the checkpoint's ``preprocessor_config.json``).
         stand_in_config: keyword arguments of the architecture's config class for the tiny
             randomly initialised stand-in (smoke profile).
+        full_config: the checkpoint's own architecture (from its ``config.json``), for a
+            randomly initialised stand-in of the real size (dry runs).
+        input_size: the side, in pixels, of the images the model is fed: its training
+            resolution.
         load_kwargs: extra keyword arguments of ``from_pretrained``.
     """
 
@@ -72,6 +87,8 @@ class ModelSpec:
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     stand_in_config: dict[str, Any]
+    full_config: dict[str, Any]
+    input_size: int = 224
     load_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -89,6 +106,10 @@ MODELS: dict[str, ModelSpec] = {
                  num_attention_heads=2, intermediate_size=64, decoder_hidden_size=32,
                  decoder_num_hidden_layers=1, decoder_num_attention_heads=2,
                  decoder_intermediate_size=64, mask_ratio=0.75),
+            dict(image_size=224, patch_size=16, hidden_size=768, num_hidden_layers=12,
+                 num_attention_heads=12, intermediate_size=3072, decoder_hidden_size=512,
+                 decoder_num_hidden_layers=8, decoder_num_attention_heads=16,
+                 decoder_intermediate_size=2048, mask_ratio=0.75),
         ),
         ModelSpec(
             "facebook/dinov2-small",
@@ -98,8 +119,10 @@ MODELS: dict[str, ModelSpec] = {
             IMAGENET_STD,
             dict(image_size=64, patch_size=8, hidden_size=48, num_hidden_layers=2,
                  num_attention_heads=6, mlp_ratio=2),
-            # Attention maps need the eager implementation (SDPA does not return them).
-            dict(attn_implementation="eager"),
+            # config.json says 518, the resolution of DINOv2's last, short training phase;
+            # the model is fed at 224 (position embeddings are interpolated).
+            dict(image_size=518, patch_size=14, hidden_size=384, num_hidden_layers=12,
+                 num_attention_heads=6, mlp_ratio=4, layerscale_value=1.0),
         ),
         ModelSpec(
             "google/vit-base-patch16-224",
@@ -109,7 +132,8 @@ MODELS: dict[str, ModelSpec] = {
             HALF_STD,
             dict(image_size=64, patch_size=8, hidden_size=48, num_hidden_layers=2,
                  num_attention_heads=6, intermediate_size=96),
-            dict(attn_implementation="eager"),
+            dict(image_size=224, patch_size=16, hidden_size=768, num_hidden_layers=12,
+                 num_attention_heads=12, intermediate_size=3072, num_labels=1000),
         ),
     )
 }
@@ -134,23 +158,21 @@ class Pretrained:
         model: the ``transformers`` module, in eval mode, frozen, on its device.
         spec: the table entry it was loaded for.
         revision: the pinned commit, or ``"stand-in-<digest>"`` for a random stand-in.
-        stand_in: True when tiny random weights replace the pretrained ones.
+        stand_in: True when random weights replace the pretrained ones.
+        image_size: the side of the square images it is fed by default: the model's
+            training resolution, 224 for the real models and their full-size stand-ins,
+            the tiny stand-in's own size otherwise.
     """
 
     model: nn.Module
     spec: ModelSpec
     revision: str
     stand_in: bool
+    image_size: int
 
     @property
     def name(self) -> str:
         return self.spec.name
-
-    @property
-    def image_size(self) -> int:
-        """The side of the square images the model was trained on (224 for the real ones)."""
-        size = self.model.config.image_size
-        return int(size if isinstance(size, int) else size[0])
 
     @property
     def patch_size(self) -> int:
@@ -160,6 +182,17 @@ class Pretrained:
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
+
+    def feature_batch_size(self, size: int | None = None, *, fraction: float = 0.5,
+                           largest: int = 256) -> int:
+        """How many images of side ``size`` to encode at once without running out of memory.
+
+        Sized so that one batch's activations (:func:`lab_utils.memory.vit_inference_bytes`)
+        take at most ``fraction`` of the memory free on the model's device.
+        """
+        per_image = memory.vit_inference_bytes(self.model.config, size or self.image_size,
+                                               precision_for(self.device))
+        return memory.batch_size_for(per_image, self.device, fraction=fraction, largest=largest)
 
     @property
     def label(self) -> str:
@@ -232,14 +265,17 @@ def _from_pretrained(model_class: type, name: str, revision: str, local_files_on
                                        local_files_only=local_files_only, **kwargs)
 
 
-def stand_in_model(spec: ModelSpec, seed: int = 0) -> tuple[nn.Module, str]:
-    """A tiny model of ``spec``'s class with random weights and its revision label.
+def stand_in_model(spec: ModelSpec, seed: int = 0, full_size: bool = False) -> tuple[nn.Module, str]:
+    """A model of ``spec``'s class with random weights, and its revision label.
 
-    The weights depend only on ``seed`` (the caller's random state is left untouched).
+    Tiny by default (smoke profile); of the checkpoint's real size with ``full_size``
+    (dry runs). The weights depend only on ``seed`` (the caller's random state is left
+    untouched).
     """
     transformers = _transformers()
     model_class = getattr(transformers, spec.architecture)
-    config = model_class.config_class(**spec.stand_in_config, **spec.load_kwargs)
+    settings = spec.full_config if full_size else spec.stand_in_config
+    config = model_class.config_class(**settings, **spec.load_kwargs)
     digest = hashlib.sha256(config.to_json_string().encode()).hexdigest()[:12]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -276,7 +312,7 @@ def load_pretrained(name: str, *, profile: str | None = None,
         device: where the model goes.
     Raises:
         HubUnavailableError: in the cpu and gpu profiles, when the weights can be had
-            neither from the Hub nor from the local cache.
+            neither from the Hub nor from the local cache (except in a dry run).
     """
     spec = _spec(name)
     profile = resolve_profile(profile)
@@ -285,19 +321,27 @@ def load_pretrained(name: str, *, profile: str | None = None,
     try:
         model = _from_pretrained(model_class, spec.name, spec.revision, local_only,
                                  **spec.load_kwargs)
-        revision, stand_in = spec.revision, False
+        revision, stand_in, size = spec.revision, False, spec.input_size
     except OSError as error:  # connection errors and missing cache entries are OSErrors
-        if profile != "smoke":
+        full_size = dry_run.active()
+        if profile != "smoke" and not full_size:
             raise HubUnavailableError(_hub_message(spec, error, local_only)) from error
-        model, revision = stand_in_model(spec)
+        model, revision = stand_in_model(spec, full_size=full_size)
         stand_in = True
-        warnings.warn(
-            f"STAND-IN: {spec.name} is not in the local Hugging Face cache and the smoke "
-            f"profile never downloads, so a tiny {spec.architecture} with RANDOM weights "
-            "replaces it. The code runs; its numbers and pictures mean nothing. Use the cpu "
-            "or gpu profile with internet access for the real model.",
-            StandInModelWarning,
-            stacklevel=2,
-        )
+        size = spec.input_size if full_size else int(spec.stand_in_config["image_size"])
+        _warn_stand_in(spec, full_size)
     model = model.to(device).eval().requires_grad_(False)
-    return Pretrained(model, spec, revision, stand_in)
+    return Pretrained(model, spec, revision, stand_in, size)
+
+
+def _warn_stand_in(spec: ModelSpec, full_size: bool) -> None:
+    why = ("this is a dry run, so a randomly initialised model of the REAL size"
+           if full_size else
+           f"the smoke profile never downloads, so a tiny {spec.architecture} with RANDOM weights")
+    warnings.warn(
+        f"STAND-IN: {spec.name} is not in the local Hugging Face cache and {why} replaces "
+        "it. The code runs; its numbers and pictures mean nothing. Use the cpu or gpu "
+        "profile with internet access for the real model.",
+        StandInModelWarning,
+        stacklevel=3,
+    )

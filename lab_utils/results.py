@@ -7,13 +7,19 @@ import math
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import dry_run
 from .paths import results_dir
 from .runtime import current_run
 
 
 def results_file(notebook: str, profile: str) -> Path:
-    """The JSON file holding ``notebook``'s metrics under ``profile``."""
-    return results_dir() / f"{notebook}.{profile}.json"
+    """The JSON file holding ``notebook``'s metrics under ``profile``.
+
+    A dry run (:mod:`lab_utils.dry_run`) writes ``<notebook>.<profile>-dryrun.json``: its
+    numbers must never mix with a real run's.
+    """
+    suffix = "-dryrun" if dry_run.active() else ""
+    return results_dir() / f"{notebook}.{profile}{suffix}.json"
 
 
 def record(name: str, value: float) -> float:
@@ -41,3 +47,9 @@ def record(name: str, value: float) -> float:
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     print(f"recorded {name} = {number:.4g}")
     return number
+
+
+def metric_slug(text: str) -> str:
+    """A metric-name-safe form of a label: ``"SimCLR (tau=0.1)"`` -> ``"simclr_tau_0_1"``."""
+    words = "".join(c.lower() if c.isalnum() else " " for c in text).split()
+    return "_".join(words)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from . import dry_run
+from .precision import Precision, precision_for
 from .profiles import Budget, get_budget, resolve_profile
 
 DEFAULT_SEED = 0
@@ -23,13 +25,21 @@ class RunConfig:
     device: torch.device
     budget: Budget
     seed: int
+    precision: Precision
 
     def __str__(self) -> str:
-        return (
-            f"notebook: {self.notebook}\nprofile:  {self.profile}\n"
-            f"device:   {describe_device(self.device)}\nseed:     {self.seed}\n"
-            f"budget:   {self.budget!r}"
-        )
+        lines = [
+            f"notebook:  {self.notebook}",
+            f"profile:   {self.profile}",
+            f"device:    {describe_device(self.device)}",
+            f"precision: {self.precision.describe()}",
+            f"seed:      {self.seed}",
+            f"budget:    {self.budget!r}",
+        ]
+        if dry_run.active():
+            lines.append(f"DRY RUN:   every loop stops after {dry_run.max_steps()} batches "
+                         f"(${dry_run.MAX_STEPS_ENV_VAR}); sizes are real, numbers meaningless")
+        return "\n".join(lines)
 
 
 _current: RunConfig | None = None
@@ -66,7 +76,9 @@ def setup(notebook: str, seed: int = DEFAULT_SEED, profile: str | None = None) -
     global _current
     chosen = resolve_profile(profile)
     seed_everything(seed)
-    config = RunConfig(notebook, chosen, pick_device(), get_budget(notebook, chosen), seed)
+    device = pick_device()
+    config = RunConfig(notebook, chosen, device, get_budget(notebook, chosen), seed,
+                       precision_for(device))
     _current = config
     print(config)
     return config

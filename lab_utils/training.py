@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+
+from . import dry_run
+from .precision import precision_for
+from .results import metric_slug, record
+from .runtime import current_run
 
 LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor | None], torch.Tensor]
 
@@ -34,14 +39,6 @@ def minibatch_indices(
         yield order[start : start + batch_size]
 
 
-def autocast_for(device: torch.device) -> torch.autocast | nullcontext:
-    """Mixed precision on GPU (bfloat16 where supported, else float16); nothing on CPU."""
-    if device.type != "cuda":
-        return nullcontext()
-    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.autocast("cuda", dtype=dtype)
-
-
 def train(
     model: nn.Module,
     loss_fn: LossFn,
@@ -65,24 +62,32 @@ def train(
         targets: optional ``(N, ...)`` tensor aligned with ``inputs``.
         scheduler: stepped once per batch (so warm-up and cosine schedules count steps).
 
-    The progress bar shows the running loss and the throughput in samples per second.
+    The forward pass runs in the device's precision policy (:mod:`lab_utils.precision`:
+    float16 with a gradient scaler on GPUs without native bfloat16, bfloat16 where it is
+    native, channels-last on CPUs with bfloat16). The progress bar shows the running loss
+    and the throughput in samples per second. In a dry run (:mod:`lab_utils.dry_run`) it
+    stops after the capped number of steps and reports the activation memory of a batch.
     """
     if targets is not None and len(targets) != len(inputs):
         raise ValueError(f"inputs has {len(inputs)} rows but targets has {len(targets)}")
     device = inputs.device
-    scaler = torch.amp.GradScaler(
-        enabled=device.type == "cuda" and not torch.cuda.is_bf16_supported()
-    )
+    policy = precision_for(device)
+    policy.prepare(model)
+    scaler = policy.scaler()
     steps_per_epoch = -(-len(inputs) // batch_size)
+    total_steps = dry_run.cap(epochs * steps_per_epoch)
+    if total_steps < epochs * steps_per_epoch:
+        dry_run.notice(f"training '{desc}' stops after {total_steps} steps")
     history: list[float] = []
+    step = 0
     model.train()
-    with tqdm(total=epochs * steps_per_epoch, desc=desc, unit="batch") as bar:
+    with tqdm(total=total_steps, desc=desc, unit="batch") as bar:
         for epoch in range(epochs):
             total, count, started = 0.0, 0, time.perf_counter()
             for batch in minibatch_indices(
                 len(inputs), batch_size, seed=seed + epoch, device=device
             ):
-                with autocast_for(device):
+                with _activation_report(model, desc, step == 0), policy.autocast():
                     loss = loss_fn(
                         model, inputs[batch], None if targets is None else targets[batch]
                     )
@@ -94,9 +99,28 @@ def train(
                     scheduler.step()
                 total += loss.detach() * len(batch)  # stays on the device: no sync per step
                 count += len(batch)
+                step += 1
                 bar.update()
+                if step == total_steps:
+                    break
             history.append(float(total) / count)
             rate = count / (time.perf_counter() - started)
             bar.set_postfix(epoch=epoch + 1, loss=f"{history[-1]:.4f}", samples_s=f"{rate:,.0f}")
+            if step == total_steps:
+                break
     model.eval()
     return history
+
+
+@contextmanager
+def _activation_report(model: nn.Module, desc: str, first: bool) -> Iterator[None]:
+    """In a dry run, measure and report the activation memory of the first batch."""
+    if not (first and dry_run.active()):
+        yield
+        return
+    with dry_run.saved_tensor_bytes(model) as meter:
+        yield
+    mib = meter[0] / 2**20
+    print(f"{desc}: activation memory of one batch {mib:,.0f} MiB (saved for backward)")
+    if current_run() is not None:
+        record(f"dry_run_activation_mib_{metric_slug(desc)}", mib)

@@ -47,11 +47,31 @@ def patch_grid(model: nn.Module, pixel_values: torch.Tensor) -> tuple[int, int]:
 
 
 # --------------------------------------------------------------------------- attention
+@contextmanager
+def eager_attention(model: nn.Module) -> Iterator[None]:
+    """Run ``model`` with the eager attention implementation inside the block.
+
+    The fused implementation (SDPA), which the course uses for features, never forms the
+    attention matrix and so cannot return it; the eager one does, at the cost of memory
+    for ``heads x tokens x tokens`` scores per image.
+    """
+    config = getattr(model, "config", None)
+    previous = getattr(config, "_attn_implementation", None)
+    if previous in (None, "eager") or not hasattr(model, "set_attn_implementation"):
+        yield  # already eager, or a model that cannot switch (cls_attention says so)
+        return
+    model.set_attn_implementation("eager")
+    try:
+        yield
+    finally:
+        model.set_attn_implementation(previous)
+
+
 @torch.inference_mode()
 def cls_attention(model: nn.Module, pixel_values: torch.Tensor, layer: int = -1) -> torch.Tensor:
     """How much the CLS token attends to each patch, per head, in one layer.
 
-    The model must use eager attention (``attn_implementation="eager"``).
+    The model is switched to eager attention for this call (:func:`eager_attention`).
 
     Args:
         model: a ``Dinov2Model``, ``ViTModel`` or ``ViTForImageClassification``.
@@ -61,11 +81,14 @@ def cls_attention(model: nn.Module, pixel_values: torch.Tensor, layer: int = -1)
         ``(B, heads, h, w)`` float32 on the CPU: row CLS of the attention matrix, patch
         columns only (the CLS-to-CLS weight is dropped, so a row sums to less than 1).
     """
-    outputs = _forward(model, pixel_values, output_attentions=True)
+    with eager_attention(model):
+        outputs = _forward(model, pixel_values, output_attentions=True)
     if not outputs.attentions:
         raise RuntimeError(
-            f"{type(model).__name__} returned no attention weights; load it with "
-            "attn_implementation='eager' (SDPA attention does not return them)"
+            f"{type(model).__name__} returned no attention weights: it needs the eager "
+            "attention implementation (SDPA does not return them). Load it with "
+            "attn_implementation='eager', or upgrade transformers (`pip install -U "
+            "transformers`) so that it can switch."
         )
     attention = outputs.attentions[layer]  # (B, heads, 1 + L, 1 + L)
     h, w = patch_grid(model, pixel_values)

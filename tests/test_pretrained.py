@@ -122,3 +122,48 @@ def test_input_size_is_a_whole_number_of_patches(calls):
         assert loaded.input_size(scale) % loaded.patch_size == 0
     with pytest.raises(ValueError, match="positive"):
         loaded.input_size(0)
+
+
+def test_dinov2_is_fed_at_224_pixels_although_its_config_says_518(monkeypatch):
+    spec = MODELS["facebook/dinov2-small"]
+    real_size, _ = stand_in_model(spec, full_size=True)
+    assert real_size.config.image_size == 518 and real_size.config.hidden_size == 384
+    monkeypatch.setattr(pretrained, "_from_pretrained", lambda *args, **kwargs: real_size)
+    loaded = load_pretrained(spec.name, profile="gpu")
+    assert loaded.image_size == 224 and loaded.input_size() == 224
+    pixels = loaded.preprocess(torch.zeros(2, 3, 32, 32, dtype=torch.uint8))
+    assert pixels.shape == (2, 3, 224, 224)
+    from lab_utils import vit
+
+    assert vit.patch_tokens(loaded.model, pixels).shape == (2, 16 * 16, 384)
+    assert loaded.model.config._attn_implementation == "sdpa", "features use fused attention"
+
+
+def test_a_dry_run_without_the_hub_stands_in_a_random_model_of_the_real_size(calls, monkeypatch):
+    monkeypatch.setenv("SSL_LAB_MAX_STEPS", "2")
+    with pytest.warns(StandInModelWarning, match="REAL size"):
+        loaded = load_pretrained("google/vit-base-patch16-224", profile="gpu")
+    assert loaded.stand_in and loaded.image_size == 224
+    assert sum(p.numel() for p in loaded.model.parameters()) > 80e6  # ViT-B/16: 86 M
+
+
+def test_the_feature_batch_fits_the_free_memory(calls, monkeypatch):
+    from lab_utils import memory
+    from lab_utils.precision import Precision
+
+    config = MODELS["facebook/dinov2-small"].full_config
+    fp16 = Precision("cuda", "fp16", True, True, "T4")
+    at_224 = memory.vit_inference_bytes(pretrained_config(config), 224, fp16)
+    at_518 = memory.vit_inference_bytes(pretrained_config(config), 518, fp16)
+    assert at_518 > 10 * at_224, "518 pixels cost far more than 224 (attention grows as tokens^2)"
+    monkeypatch.setattr(memory, "available_bytes", lambda device: 14 * 2**30)   # a T4
+    assert memory.batch_size_for(at_224, "cuda") == 256
+    monkeypatch.setattr(memory, "available_bytes", lambda device: 2**30)        # a small laptop
+    small = memory.batch_size_for(at_518, "cpu")
+    assert 1 <= small < 256 and small * at_518 <= 2**29
+
+
+def pretrained_config(settings):
+    import transformers
+
+    return transformers.Dinov2Config(**settings)

@@ -56,5 +56,6 @@ def test_setup_seeds_prints_and_returns_the_configuration(capsys):
     lab_utils.setup("01_intro_ssl", seed=5, profile="smoke")
     assert torch.equal(first, torch.rand(3)), "setup must make torch's random numbers repeat"
     printed = capsys.readouterr().out
-    assert "profile:  smoke" in printed and "seed:     5" in printed and "budget:" in printed
+    assert "profile:   smoke" in printed and "seed:      5" in printed and "budget:" in printed
+    assert "precision: " in printed
     assert config.device.type in ("cpu", "cuda") and config.budget.ae_epochs == 1

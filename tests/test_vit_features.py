@@ -164,3 +164,18 @@ def test_images_digest_tells_contents_shapes_and_dtypes_apart():
     b = a.clone()
     b[1, 2] = 1
     assert feature_cache.images_digest(a) != feature_cache.images_digest(b)
+
+
+def test_cls_attention_switches_a_fused_attention_model_to_eager_and_back():
+    torch.manual_seed(0)
+    config = transformers.Dinov2Config(image_size=32, patch_size=8, hidden_size=24,
+                                       num_hidden_layers=2, num_attention_heads=3, mlp_ratio=2,
+                                       attn_implementation="sdpa")
+    model = transformers.Dinov2Model(config).eval()
+    pixels = torch.randn(2, 3, 32, 32)
+    attention = vit.cls_attention(model, pixels)
+    assert attention.shape == (2, 3, 4, 4)
+    assert model.config._attn_implementation == "sdpa", "the model goes back to fused attention"
+    eager = tiny_dino()
+    eager.load_state_dict(model.state_dict())
+    assert torch.allclose(attention, vit.cls_attention(eager, pixels), atol=1e-5)
