@@ -6,7 +6,7 @@ STAMP := $(VENV)/.install-stamp
 # Tools the venv installs (nbgrader's alembic, jupyter kernels) are found without activating it.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: labs test notebooks reproduce install lint clean-cache
+.PHONY: labs test notebooks reproduce pretrain install lint clean-cache
 
 labs: $(STAMP)  ## install what is missing, then open the labs in JupyterLab
 	$(BIN)/jupyter lab notebooks/
@@ -21,6 +21,11 @@ notebooks: $(STAMP)  ## regenerate the student notebooks in notebooks/ from solu
 # Offline, leave out notebook 04's pretrained models: REPRODUCE_ARGS="--skip-tag needs-hub".
 reproduce: $(STAMP)  ## run the whole course under PROFILE and write its results table
 	$(BIN)/python -m scripts.reproduce $(if $(PROFILE),--profile $(PROFILE)) $(REPRODUCE_ARGS)
+
+# The course checkpoints (lab_utils/course_checkpoints/): notebooks 02-04 under the long
+# pretrain profile. Hours on a CPU, minutes on a data-centre GPU. PRETRAIN_ARGS=03_simclr: one notebook.
+pretrain: $(STAMP)  ## train the course checkpoints of notebooks 02-04
+	$(BIN)/python -m scripts.pretrain $(PRETRAIN_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check lab_utils tests scripts conftest.py

@@ -7,6 +7,8 @@ Three profiles exist:
 * ``cpu``: a student without a GPU. A reduced budget that still gives meaningful results
   within minutes on two cores.
 * ``gpu``: Colab's GPU or better. The full budget that reproduces the results table.
+* ``pretrain``: the long budget of the course checkpoints (``make pretrain``), for notebooks
+  02 to 04 only; never chosen automatically.
 
 The profile comes from the ``SSL_LAB_PROFILE`` environment variable; without it, ``gpu`` is
 chosen when CUDA is available and ``cpu`` otherwise.
@@ -18,7 +20,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-PROFILES: tuple[str, ...] = ("smoke", "cpu", "gpu")
+PROFILES: tuple[str, ...] = ("smoke", "cpu", "gpu", "pretrain")
+# The notebooks that train the course checkpoints, the only ones with a pretrain budget.
+PRETRAIN_NOTEBOOKS = ("02_pretext_tasks", "03_simclr", "04_mae_dinov2")
 PROFILE_ENV_VAR = "SSL_LAB_PROFILE"
 
 
@@ -90,34 +94,34 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     # The probe's sizes come from lab_utils.protocol.PROBE_SIZES, the same for every notebook.
     "02_pretext_tasks": {
+        # Every method trains for the same number of optimiser steps with the same number of
+        # images through the backbone per step (rotation: a quarter of them, turned 4 ways).
         "smoke": dict(
             pretrain_images=256,
             batch_size=64,
             lr=2e-3,
-            supervised_epochs=1,
-            rotation_epochs=1,
-            jigsaw_epochs=1,
-            colorization_epochs=1,
+            steps=4,
             tsne_points=200,
         ),
         "cpu": dict(
             pretrain_images=10_000,
             batch_size=128,
             lr=2e-3,
-            supervised_epochs=3,
-            rotation_epochs=1,
-            jigsaw_epochs=4,
-            colorization_epochs=4,
+            steps=300,
             tsne_points=1_000,
         ),
         "gpu": dict(
             pretrain_images=50_000,
             batch_size=256,
             lr=2e-3,
-            supervised_epochs=30,
-            rotation_epochs=30,
-            jigsaw_epochs=30,
-            colorization_epochs=30,
+            steps=6_000,
+            tsne_points=2_000,
+        ),
+        "pretrain": dict(
+            pretrain_images=50_000,
+            batch_size=256,
+            lr=2e-3,
+            steps=2_500,
             tsne_points=2_000,
         ),
     },
@@ -152,10 +156,10 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "03_simclr": {
         # Every method (SimCLR at each temperature, MoCo, BYOL) trains with the same images,
-        # epochs, batch size, optimiser and schedule, so the table compares like with like.
+        # steps, batch size, optimiser and schedule, so the table compares like with like.
         "smoke": dict(
             train_images=128,
-            epochs=1,
+            steps=1,
             batch_size=128,
             lr=2e-3,
             weight_decay=1e-4,
@@ -169,8 +173,8 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             histogram_images=128,
         ),
         "cpu": dict(
-            train_images=5_000,
-            epochs=3,
+            train_images=10_000,
+            steps=100,
             batch_size=256,
             lr=2e-3,
             weight_decay=1e-4,
@@ -185,13 +189,29 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         ),
         "gpu": dict(
             train_images=50_000,
-            epochs=40,
+            steps=4_000,
             batch_size=512,
             lr=3e-3,
             weight_decay=1e-4,
             warmup_fraction=0.05,
             temperature=0.5,
             temperatures=(0.1, 0.5, 1.0),
+            queue_size=16_384,
+            momentum=0.99,
+            moco_temperature=0.2,
+            tsne_points=2_000,
+            histogram_images=1_024,
+        ),
+        # SimCLR's seed setting: 10 epochs of the 50,000 images at batch 256 (1,953 steps).
+        "pretrain": dict(
+            train_images=50_000,
+            steps=2_000,
+            batch_size=256,
+            lr=2e-3,
+            weight_decay=1e-4,
+            warmup_fraction=0.05,
+            temperature=0.5,
+            temperatures=(0.5,),
             queue_size=16_384,
             momentum=0.99,
             moco_temperature=0.2,
@@ -210,7 +230,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             pretrained_scale=0.5,
             attention_images=4,
             mae_train_images=256,
-            mae_epochs=1,
+            mae_steps=2,
             mae_batch_size=128,
             mae_dim=32,
             mae_depth=1,
@@ -225,7 +245,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             pretrained_scale=0.5,
             attention_images=4,
             mae_train_images=10_000,
-            mae_epochs=3,
+            mae_steps=120,
             mae_batch_size=256,
             mae_dim=128,
             mae_depth=4,
@@ -240,8 +260,23 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             pretrained_scale=1.0,
             attention_images=6,
             mae_train_images=50_000,
-            mae_epochs=100,
+            mae_steps=10_000,
             mae_batch_size=512,
+            mae_dim=192,
+            mae_depth=6,
+            mae_heads=3,
+            mae_decoder_dim=128,
+            mae_decoder_depth=2,
+            mae_lr=1.5e-3,
+        ),
+        "pretrain": dict(
+            pretrained_probe_train=10_000,
+            pretrained_probe_test=10_000,
+            pretrained_scale=1.0,
+            attention_images=6,
+            mae_train_images=50_000,
+            mae_steps=4_000,
+            mae_batch_size=256,
             mae_dim=192,
             mae_depth=6,
             mae_heads=3,
@@ -318,4 +353,10 @@ def get_budget(notebook: str, profile: str | None = None) -> Budget:
         raise KeyError(
             f"no budget for notebook {notebook!r}; known notebooks: {', '.join(BUDGETS)}"
         )
-    return Budget(BUDGETS[notebook][resolve_profile(profile)])
+    chosen = resolve_profile(profile)
+    if chosen not in BUDGETS[notebook]:
+        raise UnknownProfileError(
+            f"notebook {notebook!r} has no {chosen!r} budget: the pretrain profile trains the "
+            f"course checkpoints of {', '.join(PRETRAIN_NOTEBOOKS)} only; use smoke, cpu or gpu"
+        )
+    return Budget(BUDGETS[notebook][chosen])

@@ -20,6 +20,7 @@ PROBE_SIZES: dict[str, tuple[int, int]] = {
     "smoke": (500, 500),
     "cpu": (5_000, 5_000),
     "gpu": (10_000, 10_000),
+    "pretrain": (10_000, 10_000),
 }
 PROBE_SEED = 0
 

@@ -45,14 +45,17 @@ def train(
     inputs: torch.Tensor,
     targets: torch.Tensor | None = None,
     *,
-    epochs: int,
+    epochs: int | None = None,
+    steps: int | None = None,
     batch_size: int,
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     seed: int = 0,
     desc: str = "train",
 ) -> list[float]:
-    """Train ``model`` for ``epochs`` passes over ``inputs`` and return the mean loss per epoch.
+    """Train ``model`` for ``epochs`` passes over ``inputs``, or for ``steps`` optimiser steps.
+
+    Returns the mean loss of each epoch (the last one may be partial when ``steps`` is given).
 
     Args:
         model: the module being trained (already on the device of ``inputs``).
@@ -60,11 +63,13 @@ def train(
             when ``targets`` is None (self-supervised tasks make their own targets).
         inputs: ``(N, ...)`` tensor, e.g. uint8 images ``(N, C, H, W)``.
         targets: optional ``(N, ...)`` tensor aligned with ``inputs``.
+        epochs, steps: the length of training; give exactly one of them. With ``steps``,
+            methods whose batches differ in what they contain can be given equal budgets.
         scheduler: stepped once per batch (so warm-up and cosine schedules count steps).
 
     The forward pass runs in the device's precision policy (:mod:`lab_utils.precision`:
     float16 with a gradient scaler on GPUs without native bfloat16, bfloat16 where it is
-    native, channels-last on CPUs with bfloat16). The progress bar shows the running loss
+    native, convolutions channels-last). The progress bar shows the running loss
     and the throughput in samples per second. In a dry run (:mod:`lab_utils.dry_run`) it
     stops after the capped number of steps and reports the activation memory of a batch.
     """
@@ -75,8 +80,10 @@ def train(
     policy.prepare(model)
     scaler = policy.scaler()
     steps_per_epoch = -(-len(inputs) // batch_size)
-    total_steps = dry_run.cap(epochs * steps_per_epoch)
-    if total_steps < epochs * steps_per_epoch:
+    planned = _planned_steps(epochs, steps, steps_per_epoch)
+    epochs = -(-planned // steps_per_epoch)
+    total_steps = dry_run.cap(planned)
+    if total_steps < planned:
         dry_run.notice(f"training '{desc}' stops after {total_steps} steps")
     history: list[float] = []
     step = 0
@@ -110,6 +117,15 @@ def train(
                 break
     model.eval()
     return history
+
+
+def _planned_steps(epochs: int | None, steps: int | None, steps_per_epoch: int) -> int:
+    if (epochs is None) == (steps is None):
+        raise ValueError("give train() either epochs or steps, not both and not neither")
+    planned = steps if steps is not None else epochs * steps_per_epoch
+    if planned < 1:
+        raise ValueError(f"training needs at least one step, got epochs={epochs}, steps={steps}")
+    return planned
 
 
 @contextmanager

@@ -2,7 +2,14 @@ import pytest
 import torch
 
 import lab_utils
-from lab_utils.profiles import BUDGETS, PROFILES, UnknownProfileError, get_budget, resolve_profile
+from lab_utils.profiles import (
+    BUDGETS,
+    PRETRAIN_NOTEBOOKS,
+    PROFILES,
+    UnknownProfileError,
+    get_budget,
+    resolve_profile,
+)
 
 
 def test_profile_comes_from_the_environment(monkeypatch):
@@ -34,8 +41,16 @@ def test_an_unknown_profile_is_a_clear_error(monkeypatch):
 
 @pytest.mark.parametrize("notebook", sorted(BUDGETS))
 def test_every_profile_of_a_notebook_has_the_same_budget_keys(notebook):
-    keys = {profile: set(BUDGETS[notebook][profile]) for profile in PROFILES}
-    assert keys["smoke"] == keys["cpu"] == keys["gpu"], keys
+    keys = {profile: set(budget) for profile, budget in BUDGETS[notebook].items()}
+    assert {"smoke", "cpu", "gpu"} <= set(keys) <= set(PROFILES)
+    assert all(entries == keys["smoke"] for entries in keys.values()), keys
+
+
+def test_only_the_checkpoint_notebooks_have_a_pretrain_budget():
+    assert {name for name, budgets in BUDGETS.items() if "pretrain" in budgets} == set(PRETRAIN_NOTEBOOKS)
+    assert get_budget("03_simclr", "pretrain").train_images == 50_000
+    with pytest.raises(UnknownProfileError, match="course checkpoints"):
+        get_budget("01_intro_ssl", "pretrain")
 
 
 def test_budget_entries_read_as_attributes_and_unknown_ones_say_what_exists():
