@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -35,6 +35,14 @@ REGISTRY_NAME = "registry.json"
 
 class CheckpointError(RuntimeError):
     """A course checkpoint is unknown, missing or corrupted."""
+
+
+class CourseResult(NamedTuple):
+    """A course checkpoint's probe accuracy, its registry entry and the loaded backbone."""
+
+    accuracy: float
+    info: CourseCheckpoint
+    backbone: nn.Module
 
 
 @dataclass(frozen=True)
@@ -147,14 +155,15 @@ def load_vit_mae(name: str, device: torch.device | str = "cpu",
 
 def probe_course_backbones(names: Mapping[str, str], evaluate: Callable[[nn.Module], float],
                            device: torch.device | str = "cpu",
-                           directory: Path | None = None) -> dict[str, tuple[float, CourseCheckpoint]]:
+                           directory: Path | None = None) -> dict[str, CourseResult]:
     """Probe the course's ``SmallCNN`` checkpoints with ``evaluate`` (backbone -> accuracy).
 
     Args:
         names: ``{label: checkpoint name}``, e.g. ``{"SimCLR": "simclr"}``.
     Returns:
-        ``{label: (accuracy, registry entry)}`` for every checkpoint that loaded; for the
-        others the error is printed (with its fix) and the label is left out.
+        ``{label: CourseResult(accuracy, registry entry, backbone)}`` for every checkpoint
+        that loaded; for the others the error is printed (with its fix) and the label is
+        left out.
     """
     found = {}
     for label, name in names.items():
@@ -163,7 +172,7 @@ def probe_course_backbones(names: Mapping[str, str], evaluate: Callable[[nn.Modu
         except CheckpointError as error:
             print(f"{label}: no course checkpoint to show. {error}")
             continue
-        found[label] = (evaluate(backbone), info)
+        found[label] = CourseResult(evaluate(backbone), info, backbone)
     return found
 
 

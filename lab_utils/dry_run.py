@@ -14,6 +14,7 @@ import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 
 import torch
 
@@ -81,3 +82,69 @@ def saved_tensor_bytes(model: torch.nn.Module | None = None) -> Iterator[list[in
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
         yield meter
+
+
+# --------------------------------------------------------------------------- cost accounting
+@dataclass
+class Costs:
+    """What the capped loops of a dry run would cost at full length, summed over the run.
+
+    Attributes:
+        train_steps, train_flops, train_activation_bytes: optimiser steps the budget asks
+            for, their floating-point operations (forward and backward) and the bytes saved
+            for backward, each summed over all steps (from one measured step per loop).
+        inference_batches, inference_flops: the same for feature extraction.
+        max_activation_bytes: the largest activation memory of one training batch.
+        max_parameter_bytes: the largest float32 parameter memory of a model trained.
+        capped_seconds: wall time spent inside the capped loops of this dry run.
+    """
+
+    train_steps: int = 0
+    train_flops: float = 0.0
+    train_activation_bytes: float = 0.0
+    inference_batches: int = 0
+    inference_flops: float = 0.0
+    max_activation_bytes: int = 0
+    max_parameter_bytes: int = 0
+    capped_seconds: float = 0.0
+
+
+costs = Costs()
+
+
+def add_training_loop(planned_steps: int, step_flops: float, activation_bytes: int,
+                      parameter_bytes: int = 0) -> None:
+    """Account for a training loop of ``planned_steps`` steps from its first, measured step."""
+    costs.train_steps += planned_steps
+    costs.train_flops += planned_steps * step_flops
+    costs.train_activation_bytes += planned_steps * activation_bytes
+    costs.max_activation_bytes = max(costs.max_activation_bytes, activation_bytes)
+    costs.max_parameter_bytes = max(costs.max_parameter_bytes, parameter_bytes)
+
+
+def add_inference(planned_batches: int, batch_flops: float) -> None:
+    """Account for a feature extraction of ``planned_batches`` batches from its first batch."""
+    costs.inference_batches += planned_batches
+    costs.inference_flops += planned_batches * batch_flops
+
+
+def record_costs() -> None:
+    """Write the running totals as metrics of the current notebook (after lab_utils.setup)."""
+    from .results import record
+    from .runtime import current_run
+
+    if current_run() is None:
+        return
+    for name, value in asdict(costs).items():
+        record(f"dry_run_{name}", float(value), quiet=True)
+
+
+@contextmanager
+def flop_counter() -> Iterator[list[float]]:
+    """Count the floating-point operations of what runs inside (matrix products and convolutions)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    result = [0.0]
+    with FlopCounterMode(display=False) as counter:
+        yield result
+    result[0] = float(counter.get_total_flops())

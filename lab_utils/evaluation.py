@@ -6,7 +6,10 @@ logistic-regression probe trained on a labelled subset and scored on the test im
 
 from __future__ import annotations
 
+import time
+import warnings
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 
 import numpy as np
 import torch
@@ -52,18 +55,26 @@ def extract_features(
         encoder.eval()
     policy = precision_for(inputs.device)
     n_batches = -(-len(inputs) // batch_size)
+    started = time.perf_counter()
     chunks = []
     for start in range(0, dry_run.cap(n_batches) * batch_size, batch_size):
         batch = inputs[start : start + batch_size]
         if preprocess is not None:
             batch = preprocess(batch)
-        with policy.autocast():
-            features = encoder(batch)
+        measure = dry_run.active() and start == 0
+        with dry_run.flop_counter() if measure else nullcontext([0.0]) as flops:
+            with policy.autocast():
+                features = encoder(batch)
+        if measure:
+            dry_run.add_inference(n_batches, flops[0])
         chunks.append(features.flatten(1).float().cpu())
     features = torch.cat(chunks)
     if len(features) < len(inputs):
         dry_run.notice(f"features of {len(features)} of {len(inputs)} inputs computed, repeated")
         features = features.repeat(-(-len(inputs) // len(features)), 1)[: len(inputs)]
+    if dry_run.active():
+        dry_run.costs.capped_seconds += time.perf_counter() - started
+        dry_run.record_costs()
     return features
 
 
@@ -82,6 +93,7 @@ def linear_probe(
         test_x: ``(M, D)`` test features; ``test_y``: ``(M,)`` labels.
         c: inverse L2 regularisation strength of scikit-learn's ``LogisticRegression``.
     """
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -90,8 +102,14 @@ def linear_probe(
     train_y, test_y = _numpy(train_y), _numpy(test_y)
     _check_aligned(train_x, train_y, "train")
     _check_aligned(test_x, test_y, "test")
+    if dry_run.active():  # the probe's optimisation is a loop too: a few iterations show it runs
+        max_iter = dry_run.cap(max_iter)
+        dry_run.notice(f"the linear probe stops after {max_iter} iterations")
     probe = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=max_iter))
-    probe.fit(train_x.reshape(len(train_x), -1), train_y)
+    with warnings.catch_warnings():
+        if dry_run.active():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+        probe.fit(train_x.reshape(len(train_x), -1), train_y)
     return float(probe.score(test_x.reshape(len(test_x), -1), test_y))
 
 
@@ -136,7 +154,9 @@ def tsne_embed(features: ArrayLike, seed: int = 0, perplexity: float = 30.0) -> 
 
     values = _numpy(features).reshape(len(features), -1)
     perplexity = min(perplexity, (len(values) - 1) / 3)
-    return TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(values)
+    iterations = 250 if dry_run.active() else 1_000  # 250 is scikit-learn's least
+    return TSNE(2, perplexity=perplexity, init="pca", random_state=seed,
+                max_iter=iterations).fit_transform(values)
 
 
 def label_efficiency(

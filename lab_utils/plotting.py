@@ -232,3 +232,31 @@ def plot_results_bar(
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def plot_grouped_bars(
+    groups: Mapping[str, Mapping[str, float]],
+    baseline: float | None = None,
+    title: str = "linear-probe accuracy",
+) -> Figure:
+    """Side-by-side bars: one group per method, one bar per series (e.g. short vs long training).
+
+    Args:
+        groups: ``{series: {method: accuracy}}``; a method a series lacks gets no bar.
+        baseline: drawn as a dashed line (the random-init baseline).
+    """
+    methods = list(dict.fromkeys(m for series in groups.values() for m in series))
+    x = np.arange(len(methods))
+    width = 0.8 / max(1, len(groups))
+    fig, ax = plt.subplots(figsize=(1.4 * len(methods) + 2.5, 4))
+    for i, (series, values) in enumerate(groups.items()):
+        heights = [values.get(m, np.nan) for m in methods]
+        bars = ax.bar(x + (i - (len(groups) - 1) / 2) * width, heights, width=width, label=series)
+        ax.bar_label(bars, labels=["" if np.isnan(h) else f"{h:.0%}" for h in heights], fontsize=8)
+    if baseline is not None:
+        ax.axhline(baseline, color="black", linestyle="--", label="random-init baseline")
+    ax.set_xticks(x, methods, rotation=20)
+    ax.set(title=title, xlabel="method", ylabel="test accuracy", ylim=(0, 1))
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -171,6 +171,10 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             moco_temperature=0.2,
             tsne_points=200,
             histogram_images=128,
+            label_sizes=(20, 100),
+            label_seeds=2,
+            label_steps=2,
+            label_batch_size=32,
         ),
         "cpu": dict(
             train_images=10_000,
@@ -186,6 +190,10 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             moco_temperature=0.2,
             tsne_points=1_000,
             histogram_images=512,
+            label_sizes=(100, 1_000, 5_000),
+            label_seeds=2,
+            label_steps=100,
+            label_batch_size=64,
         ),
         "gpu": dict(
             train_images=50_000,
@@ -201,6 +209,10 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             moco_temperature=0.2,
             tsne_points=2_000,
             histogram_images=1_024,
+            label_sizes=(100, 1_000, 5_000),
+            label_seeds=3,
+            label_steps=1_000,
+            label_batch_size=128,
         ),
         # SimCLR's seed setting: 10 epochs of the 50,000 images at batch 256 (1,953 steps).
         "pretrain": dict(
@@ -217,6 +229,10 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             moco_temperature=0.2,
             tsne_points=2_000,
             histogram_images=1_024,
+            label_sizes=(100, 1_000, 5_000),
+            label_seeds=3,
+            label_steps=1_000,
+            label_batch_size=128,
         ),
     },
     # Parts A/B probe pretrained ViTs on a class-balanced part of the protocol's probe sets

@@ -22,11 +22,12 @@ def results_file(notebook: str, profile: str) -> Path:
     return results_dir() / f"{notebook}.{profile}{suffix}.json"
 
 
-def record(name: str, value: float) -> float:
+def record(name: str, value: float, quiet: bool = False) -> float:
     """Store metric ``name`` of the running notebook (after :func:`lab_utils.setup`).
 
     Values are merged into ``results/runs/<notebook>.<profile>.json``; recording the same
-    name again overwrites it. Returns ``value`` so it can be used inline.
+    name again overwrites it. Returns ``value`` so it can be used inline. ``quiet`` skips
+    the printed line.
     """
     run = current_run()
     if run is None:
@@ -45,7 +46,8 @@ def record(name: str, value: float) -> float:
     )
     data["metrics"][name] = number
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    print(f"recorded {name} = {number:.4g}")
+    if not quiet:
+        print(f"recorded {name} = {number:.4g}")
     return number
 
 

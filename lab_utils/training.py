@@ -86,7 +86,7 @@ def train(
     if total_steps < planned:
         dry_run.notice(f"training '{desc}' stops after {total_steps} steps")
     history: list[float] = []
-    step = 0
+    step, started_training = 0, time.perf_counter()
     model.train()
     with tqdm(total=total_steps, desc=desc, unit="batch") as bar:
         for epoch in range(epochs):
@@ -94,12 +94,13 @@ def train(
             for batch in minibatch_indices(
                 len(inputs), batch_size, seed=seed + epoch, device=device
             ):
-                with _activation_report(model, desc, step == 0), policy.autocast():
-                    loss = loss_fn(
-                        model, inputs[batch], None if targets is None else targets[batch]
-                    )
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
+                with _first_step_costs(model, desc, planned, measure=step == 0):
+                    with policy.autocast():
+                        loss = loss_fn(
+                            model, inputs[batch], None if targets is None else targets[batch]
+                        )
+                    optimizer.zero_grad(set_to_none=True)
+                    scaler.scale(loss).backward()
                 scaler.step(optimizer)
                 scaler.update()
                 if scheduler is not None:
@@ -116,6 +117,9 @@ def train(
             if step == total_steps:
                 break
     model.eval()
+    if dry_run.active():
+        dry_run.costs.capped_seconds += time.perf_counter() - started_training
+        dry_run.record_costs()
     return history
 
 
@@ -129,14 +133,23 @@ def _planned_steps(epochs: int | None, steps: int | None, steps_per_epoch: int) 
 
 
 @contextmanager
-def _activation_report(model: nn.Module, desc: str, first: bool) -> Iterator[None]:
-    """In a dry run, measure and report the activation memory of the first batch."""
-    if not (first and dry_run.active()):
+def _first_step_costs(model: nn.Module, desc: str, planned_steps: int, measure: bool
+                      ) -> Iterator[None]:
+    """In a dry run, measure the first step (forward and backward) and account for the loop.
+
+    Its floating-point operations and the activation memory it keeps for the backward pass
+    are reported, and counted ``planned_steps`` times in :data:`lab_utils.dry_run.costs`.
+    """
+    if not (measure and dry_run.active()):
         yield
         return
-    with dry_run.saved_tensor_bytes(model) as meter:
+    with dry_run.flop_counter() as flops, dry_run.saved_tensor_bytes(model) as saved:
         yield
-    mib = meter[0] / 2**20
-    print(f"{desc}: activation memory of one batch {mib:,.0f} MiB (saved for backward)")
+    parameter_bytes = sum(p.numel() * 4 for p in model.parameters())
+    dry_run.add_training_loop(planned_steps, flops[0], saved[0], parameter_bytes)
+    mib = saved[0] / 2**20
+    print(f"{desc}: one step of the real batch keeps {mib:,.1f} MiB of activations for the "
+          f"backward pass and costs {flops[0] / 1e9:,.2f} GFLOP; the budget asks for "
+          f"{planned_steps:,} steps")
     if current_run() is not None:
-        record(f"dry_run_activation_mib_{metric_slug(desc)}", mib)
+        record(f"dry_run_activation_mib_{metric_slug(desc)}", mib, quiet=True)

@@ -68,18 +68,27 @@ def test_the_saved_tensor_meter_counts_activations_not_parameters():
     assert meter[0] == 256 * 1000 * 4
 
 
-def test_a_dry_run_reports_and_records_the_activation_memory(two_steps, tmp_path, monkeypatch, capsys):
+def test_a_dry_run_reports_and_records_what_the_full_loops_would_cost(two_steps, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SSL_LAB_RESULTS_DIR", str(tmp_path))
+    monkeypatch.setattr(dry_run, "costs", dry_run.Costs())
     lab_utils.setup("02_pretext_tasks", profile="smoke")
     model = nn.Sequential(nn.Linear(100, 50), nn.ReLU(), nn.Linear(50, 1))
-    lab_utils.train(model, lambda m, x, y: m(x).mean(), torch.randn(512, 100), epochs=1, batch_size=128,
+    lab_utils.train(model, lambda m, x, y: m(x).mean(), torch.randn(512, 100), epochs=3, batch_size=128,
                     optimizer=torch.optim.SGD(model.parameters(), lr=0.1), desc="Tiny MLP (tau=1)")
-    assert "activation memory of one batch" in capsys.readouterr().out
+    lab_utils.extract_features(model, torch.randn(1000, 100), batch_size=100)
+    assert "the budget asks for 12 steps" in capsys.readouterr().out
     path = results_file("02_pretext_tasks", "smoke")
     assert path.name == "02_pretext_tasks.smoke-dryrun.json"
     metrics = json.loads(path.read_text())["metrics"]
-    # input (128, 100) + ReLU output (128, 50), float32
-    assert metrics["dry_run_activation_mib_tiny_mlp_tau_1"] == pytest.approx((128 * 100 + 128 * 50) * 4 / 2**20)
+    activations = (128 * 100 + 128 * 50) * 4           # input (128, 100) + ReLU output (128, 50), float32
+    assert metrics["dry_run_activation_mib_tiny_mlp_tau_1"] == pytest.approx(activations / 2**20)
+    step_flops = 3 * 2 * 128 * (100 * 50 + 50 * 1) - 2 * 128 * 100 * 50   # fwd + bwd, no input grad
+    assert metrics["dry_run_train_steps"] == 12
+    assert metrics["dry_run_train_flops"] == pytest.approx(12 * step_flops)
+    assert metrics["dry_run_max_activation_bytes"] == activations
+    assert metrics["dry_run_inference_batches"] == 10
+    assert metrics["dry_run_inference_flops"] == pytest.approx(10 * 2 * 100 * (100 * 50 + 50))
+    assert metrics["dry_run_capped_seconds"] > 0
 
 
 def test_a_dry_run_never_touches_the_feature_cache(two_steps, tmp_path, monkeypatch):

@@ -41,7 +41,14 @@ def test_every_chart_has_a_title_and_axis_labels():
         plotting.plot_histograms({"pos": np.random.rand(50), "neg": np.random.rand(50)}, "sims", "cosine"),
         plotting.plot_label_efficiency({"ae": {10: (0.5, 0.1), 100: (0.8, 0.05)}}),
         plotting.plot_results_bar({"random": 0.4, "rotation": 0.6}, {"rotation": 0.55}, baseline=0.4),
+        plotting.plot_grouped_bars({"here": {"a": 0.5, "b": 0.6}, "course": {"b": 0.7}}, baseline=0.4),
     ]
     for fig in figures:
         ax = fig.axes[0]
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel(), fig
+
+
+def test_grouped_bars_leave_a_gap_where_a_series_lacks_a_method():
+    fig = plotting.plot_grouped_bars({"here": {"a": 0.5, "b": 0.6}, "course": {"b": 0.7}})
+    heights = [[bar.get_height() for bar in container] for container in fig.axes[0].containers]
+    assert heights[0] == [0.5, 0.6] and np.isnan(heights[1][0]) and heights[1][1] == 0.7
