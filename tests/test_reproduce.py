@@ -38,7 +38,7 @@ def test_a_failing_notebook_is_reported_with_its_cell_and_the_next_one_still_run
                         "lab_utils.record('before_failure', 0.25)", "raise ValueError('broken on purpose')",
                         "lab_utils.record('after_failure', 1.0)")
     working = _notebook(tmp_path / "05_time_series.ipynb", _setup("05_time_series"),
-                        "lab_utils.record('accuracy', 0.5)")
+                        "lab_utils.record('accuracy', 0.5)", "lab_utils.record_note('data', 'UCR')")
     runs = tmp_path / "out" / "runs" / "reproduce-smoke"
     runs.mkdir(parents=True)
     (runs / "05_time_series.smoke.json").write_text('{"metrics": {"stale": 1.0}}')
@@ -53,6 +53,7 @@ def test_a_failing_notebook_is_reported_with_its_cell_and_the_next_one_still_run
     assert failed["metrics"] == {"before_failure": 0.25}, "what was recorded before the failure is kept"
     assert ok["status"] == "ok" and ok["wall_seconds"] > 0 and ok["peak_rss_mb"] > 10
     assert ok["metrics"] == {"accuracy": 0.5}, "a stale metrics file from an earlier run is not merged"
+    assert ok["notes"] == {"data": "UCR"} and failed["notes"] == {}
     assert (runs / "executed" / "05_time_series.ipynb").exists()
 
 
@@ -144,3 +145,20 @@ def test_tables_only_rewrites_the_reports_from_the_json(tmp_path, capsys):
     assert "headline metrics not recorded: 02_pretext_tasks: probe_random_init" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="gpu.json does not exist"):
         cli.main(["--profile", "gpu", "--tables-only", "--output-dir", str(tmp_path)])
+
+
+def test_the_tables_say_when_mnist_figures_come_from_the_offline_fallback():
+    fallback = "MNIST test set only (8,000 train / 2,000 test)"
+    report = _report(**{"01_intro_ssl": _run({"mnist_probe_raw_pixels_100_labels": 0.744,
+                                              "digits_probe_raw_pixels": 0.972}),
+                        "02b_rotnet_keras": _run({"rotnet_1000_labels_mean": 0.868})})
+    report["notebooks"]["01_intro_ssl"]["notes"] = {"mnist_source": fallback}
+    report["notebooks"]["02b_rotnet_keras"]["notes"] = {"mnist_source": "MNIST"}
+    summary = tables.summary_markdown(report)
+    assert "| 01_intro_ssl | MNIST 100 labels, raw pixels | 74.4 % † | - |" in summary
+    assert "| 01_intro_ssl | digits, probe on raw pixels | 97.2 % | - |" in summary, "digits are no MNIST"
+    assert "| 02b_rotnet_keras | MNIST 1,000 labels, RotNet frozen | 86.8 % | 81.00 % |" in summary, "full MNIST"
+    assert f"† Measured on {fallback}, the offline fallback for the full MNIST" in summary
+    assert f"Notes: `mnist_source`: {fallback}." in tables.full_markdown(report)
+    report["notebooks"]["01_intro_ssl"]["notes"] = {"mnist_source": "MNIST"}
+    assert "†" not in tables.full_markdown(report)

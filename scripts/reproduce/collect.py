@@ -26,10 +26,11 @@ def kernel_env(profile: str, runs_dir: Path) -> dict[str, str]:
     return env
 
 
-def read_metrics(runs_dir: Path, notebook: str, profile: str) -> dict[str, float]:
-    """What ``lab_utils.record`` stored for ``notebook`` during this run."""
+def read_recorded(runs_dir: Path, notebook: str, profile: str) -> tuple[dict[str, float], dict[str, str]]:
+    """The metrics and notes ``lab_utils.record`` and ``record_note`` stored for ``notebook``."""
     path = runs_dir / f"{notebook}.{profile}.json"
-    return json.loads(path.read_text())["metrics"] if path.exists() else {}
+    recorded = json.loads(path.read_text()) if path.exists() else {}
+    return recorded.get("metrics", {}), recorded.get("notes", {})
 
 
 def reproduce(profile: str, notebooks: dict[str, Path], output_dir: Path, skip_tags: Sequence[str],
@@ -44,7 +45,8 @@ def reproduce(profile: str, notebooks: dict[str, Path], output_dir: Path, skip_t
         (runs_dir / f"{name}.{profile}.json").unlink(missing_ok=True)  # no stale metrics
         started = _now()
         run = execute(name, path, env, skip_tags, runs_dir / "executed", timeout)
-        run.metrics, run.date, run.commit = read_metrics(runs_dir, name, profile), started, report["commit"]
+        run.metrics, run.notes = read_recorded(runs_dir, name, profile)
+        run.date, run.commit = started, report["commit"]
         report["notebooks"][name] = asdict(run)
         _print_outcome(run)
     return with_total(report)

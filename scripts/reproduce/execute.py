@@ -36,6 +36,7 @@ class NotebookRun:
     peak_rss_mb: float | None = None
     gpu_peak_mb: float | None = None
     metrics: dict[str, float] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)  # lab_utils.record_note, e.g. data sources
     error: dict | None = None  # cell index, exception name and value of a failure
     skipped_tags: list[str] = field(default_factory=list)
     skipped_cells: int = 0

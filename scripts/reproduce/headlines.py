@@ -4,11 +4,20 @@ One :class:`Headline` is one line of the headline table (``results/<profile>.md`
 README's results block) and one bar of the chart. To show a new result, record it in its
 notebook with ``lab_utils.record(name, value)`` and add a line to :data:`HEADLINES` at the
 place it belongs in the table (course order). Every accuracy is a fraction in [0, 1].
+
+A metric whose data set may come from a substitute (MNIST without internet: the 10,000 test
+images split 8,000 / 2,000) names the note its notebook records with
+``lab_utils.record_note`` (``data_note``); the tables then say when the substitute was used.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from lab_utils.datasets import MNIST_FULL_SOURCE
+
+# What each data note says when the full data set was used; any other text is a substitute.
+FULL_DATA_SOURCES = {"mnist_source": MNIST_FULL_SOURCE}
 
 
 @dataclass(frozen=True)
@@ -20,6 +29,7 @@ class Headline:
     label: str
     expected: tuple[float, float] | None = None  # (low, high); low == high for one value
     expected_text: str = "-"
+    data_note: str | None = None  # the recorded note naming the data set the metric used
 
 
 def _one(value: float, text: str | None = None) -> dict:
@@ -39,17 +49,19 @@ def _range(low: float, high: float) -> dict:
 HEADLINES: tuple[Headline, ...] = (
     Headline("01_intro_ssl", "digits_probe_raw_pixels", "digits, probe on raw pixels"),
     Headline("01_intro_ssl", "digits_probe_rotation_network", "digits, probe on rotation-net features"),
-    Headline("01_intro_ssl", "mnist_probe_raw_pixels_100_labels", "MNIST 100 labels, raw pixels"),
-    Headline("01_intro_ssl", "mnist_probe_autoencoder_100_labels", "MNIST 100 labels, autoencoder"),
+    Headline("01_intro_ssl", "mnist_probe_raw_pixels_100_labels", "MNIST 100 labels, raw pixels",
+             data_note="mnist_source"),
+    Headline("01_intro_ssl", "mnist_probe_autoencoder_100_labels", "MNIST 100 labels, autoencoder",
+             data_note="mnist_source"),
     Headline("02_pretext_tasks", "probe_random_init", "CIFAR-10, random-init CNN", **_one(0.28, "~28 %")),
     Headline("02_pretext_tasks", "probe_supervised", "CIFAR-10, supervised CNN", **_range(0.75, 0.85)),
     Headline("02_pretext_tasks", "probe_rotation", "CIFAR-10, rotation", **_one(0.55, "~55 %")),
     Headline("02_pretext_tasks", "probe_jigsaw", "CIFAR-10, jigsaw", **_one(0.52, "~52 %")),
     Headline("02_pretext_tasks", "probe_colorization", "CIFAR-10, colorization", **_one(0.45, "~45 %")),
     Headline("02b_rotnet_keras", "rotnet_1000_labels_mean", "MNIST 1,000 labels, RotNet frozen",
-             **_one(0.81, "81.00 %")),
+             data_note="mnist_source", **_one(0.81, "81.00 %")),
     Headline("02b_rotnet_keras", "supervised_1000_labels_mean", "MNIST 1,000 labels, from scratch",
-             **_one(0.7867, "78.67 %")),
+             data_note="mnist_source", **_one(0.7867, "78.67 %")),
     Headline("03_simclr", "probe_random_init", "CIFAR-10, random-init CNN"),
     Headline("03_simclr", "probe_simclr", "CIFAR-10, SimCLR", **_range(0.65, 0.70)),
     Headline("03_simclr", "probe_moco", "CIFAR-10, MoCo"),
@@ -79,3 +91,12 @@ def missing_headlines(report: dict) -> list[str]:
             if report["notebooks"].get(line.notebook, {}).get("status") == "ok"
             and line.metric not in report["notebooks"][line.notebook]["metrics"]
             and not report["notebooks"][line.notebook]["skipped_cells"]]
+
+
+def substitute_data(report: dict, line: Headline) -> str | None:
+    """The data set ``line``'s notebook recorded, when it is not the full one; else None."""
+    if line.data_note is None:
+        return None
+    run = report["notebooks"].get(line.notebook, {})
+    source = run.get("notes", {}).get(line.data_note)
+    return source if source is not None and source != FULL_DATA_SOURCES.get(line.data_note) else None

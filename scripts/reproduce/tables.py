@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from .headlines import HEADLINES
+from .headlines import FULL_DATA_SOURCES, HEADLINES, substitute_data
+
+FOOTNOTE_MARKS = "†‡§¶"
 
 
 def percent(value: float | None) -> str:
@@ -29,15 +31,44 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 
 def headline_rows(report: dict) -> list[tuple[str, str, str, str]]:
-    """(notebook, result, measured, seed expectation) for every headline of a run notebook."""
+    """(notebook, result, measured, seed expectation) for every headline of a run notebook.
+
+    A figure measured on a substitute data set carries the mark of its footnote.
+    """
+    marks = substitute_marks(report)
     rows = []
     for line in HEADLINES:
         run = report["notebooks"].get(line.notebook)
         if run is None:
             continue
-        rows.append((line.notebook, line.label, percent(run["metrics"].get(line.metric)),
-                     line.expected_text))
+        value = run["metrics"].get(line.metric)
+        measured = percent(value)
+        if value is not None and substitute_data(report, line):
+            measured += f" {marks[substitute_data(report, line)]}"
+        rows.append((line.notebook, line.label, measured, line.expected_text))
     return rows
+
+
+def substitute_marks(report: dict) -> dict[str, str]:
+    """A footnote mark for every substitute data set that a headline figure was measured on."""
+    sources = [substitute_data(report, line) for line in HEADLINES
+               if line.notebook in report["notebooks"]
+               and line.metric in report["notebooks"][line.notebook]["metrics"]]
+    unique = list(dict.fromkeys(source for source in sources if source))
+    return {source: FOOTNOTE_MARKS[i] if i < len(FOOTNOTE_MARKS) else f"[{i + 1}]"
+            for i, source in enumerate(unique)}
+
+
+def data_footnotes(report: dict) -> str:
+    """One line per substitute data set of the headline table ("" when there is none)."""
+    full_names = {line.data_note: FULL_DATA_SOURCES.get(line.data_note, "data set")
+                  for line in HEADLINES if line.data_note}
+    lines = []
+    for source, mark in substitute_marks(report).items():
+        note = next(line.data_note for line in HEADLINES if substitute_data(report, line) == source)
+        lines.append(f"{mark} Measured on {source}, the offline fallback for the full "
+                     f"{full_names[note]}: not comparable with results on the full data set.")
+    return "  \n".join(lines)
 
 
 def run_table(report: dict) -> str:
@@ -72,7 +103,8 @@ def machine_line(report: dict) -> str:
 def summary_markdown(report: dict) -> str:
     """The block the README shows: machine line, headline table, time table."""
     headline = markdown_table(("notebook", "result", "measured", "expected (seed material or published)"), headline_rows(report))
-    return "\n\n".join([machine_line(report), headline, run_table(report)])
+    footnotes = data_footnotes(report)
+    return "\n\n".join([machine_line(report), headline, *([footnotes] if footnotes else []), run_table(report)])
 
 
 def full_markdown(report: dict) -> str:
@@ -80,5 +112,9 @@ def full_markdown(report: dict) -> str:
     parts = [f"# Results, `{report['profile']}` profile", summary_markdown(report), "## Every recorded metric"]
     for name, run in report["notebooks"].items():
         rows = [(metric, metric_text(metric, value)) for metric, value in sorted(run["metrics"].items())]
-        parts.append(f"### {name}\n\n" + (markdown_table(("metric", "value"), rows) if rows else "nothing recorded"))
+        section = f"### {name}\n\n" + (markdown_table(("metric", "value"), rows) if rows else "nothing recorded")
+        notes = run.get("notes", {})
+        if notes:
+            section += "\n\nNotes: " + "; ".join(f"`{note}`: {text}" for note, text in sorted(notes.items())) + "."
+        parts.append(section)
     return "\n\n".join(parts) + "\n"
