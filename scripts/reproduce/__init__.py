@@ -2,7 +2,8 @@
 
     python -m scripts.reproduce                          # every notebook, cpu (gpu with CUDA)
     python -m scripts.reproduce --profile smoke 01_intro_ssl 05_time_series
-    python -m scripts.reproduce --profile cpu --skip-tag needs-hub --update-readme
+    python -m scripts.reproduce --profile cpu --skip-tag needs-hub --update-readme --update-quotes
+    python -m scripts.reproduce --tables-only --update-quotes   # run nothing: rewrite from results/
     make reproduce PROFILE=cpu                          # the same, through the Makefile
 
 Each notebook of ``solutions/`` is executed top to bottom in its own kernel (its folder as
@@ -20,7 +21,10 @@ Written to ``--output-dir`` (default ``results/``):
 * ``runs/reproduce-<profile>/``: the executed notebooks and the raw metric files.
 
 ``--update-readme`` replaces the README's block between ``<!-- results:<profile>:start -->``
-and ``<!-- results:<profile>:end -->`` with the headline and time tables.
+and ``<!-- results:<profile>:end -->`` with the headline and time tables. ``--update-quotes``
+rewrites every measured number that the README and the notebooks quote in their text, each
+marked like ``<!-- cpu: 02_pretext_tasks/probe_rotation in % -->51.4 %``, from the results
+files (the syntax: ``quotes``).
 
 One module per concern:
 
@@ -33,5 +37,12 @@ One module per concern:
   table and chart is one new ``Headline`` line in ``headlines.HEADLINES``** (record the
   metric in its notebook with ``lab_utils.record`` first);
 * ``tables``: the markdown tables; ``chart``: the bar chart; ``reports``: the files;
-* ``readme``: the README's generated block.
+* ``readme``: the README's generated block;
+* ``quotes``: numbers quoted in prose, marked with the result they quote: read, check, rewrite.
+
+Where to add a row: a headline (table and chart) is one ``Headline`` line in
+``headlines.HEADLINES``; a number of the run beside the metrics (like ``wall_seconds``) is a
+field of ``execute.NotebookRun``, shown by ``tables.run_table``; a new section of
+``<profile>.md`` is a function in ``tables`` called by ``tables.full_markdown``. A number
+quoted in a text needs no code: mark it (see ``quotes``) and run ``--update-quotes``.
 """

@@ -12,6 +12,7 @@ from lab_utils.profiles import BUDGETS, PROFILES
 from .collect import merge_into_previous, reproduce
 from .headlines import missing_headlines
 from .paths import README, RESULTS, select_notebooks
+from .quotes import QuoteError, Results, update_quotes
 from .readme import update_readme
 from .reports import read_report, write_reports
 from .tables import summary_markdown
@@ -41,6 +42,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="do not keep the notebooks of an earlier report that this run skips")
     parser.add_argument("--update-readme", action="store_true",
                         help="write the tables into README.md between the profile's markers")
+    parser.add_argument("--update-quotes", action="store_true",
+                        help="rewrite every number the README and the notebooks quote from "
+                             "results/*.json (the <!-- cpu: NOTEBOOK/METRIC --> markers)")
     return parser.parse_args(argv)
 
 
@@ -60,6 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.update_readme:
         update_readme(README, profile, summary_markdown(report))
         print(f"updated the {profile} table in {README}")
+    if args.update_quotes:
+        try:
+            changes = update_quotes(Results(args.output_dir))
+        except QuoteError as error:
+            raise SystemExit(f"no quoted number rewritten: {error}") from None
+        print("\n".join(["rewrote quoted numbers:", *changes]) if changes else "every quoted number agrees")
     missing = missing_headlines(report)
     if missing:
         print(f"warning: headline metrics not recorded: {', '.join(missing)}", file=sys.stderr)
