@@ -22,6 +22,17 @@ from scripts.reproduce.quotes import QuoteError, Results
 # it), or a published figure to mark <!-- published -->. Remove an entry once its text is
 # fixed; the test fails while an entry is no longer found, so the list only shrinks.
 KNOWN_UNMARKED: dict[tuple[str, str | None], list[str]] = {
+    ("README.md", None): [
+        # the course map's smoke column: no results/smoke.json yet. Make it on the machine of
+        # results/cpu.json (python -m scripts.reproduce --profile smoke), then mark each time
+        # <!-- smoke: 01_intro_ssl/wall_seconds in s -->7 s and run --tables-only --update-quotes.
+        "7 s", "32 s", "13 s", "29 s", "15 s", "8 s",
+        # the augmentation benchmark: no results/augment-cpu.json yet. Make it on an idle
+        # machine (python -m scripts.benchmark_augment), then mark the numbers with
+        # <!-- augment-cpu: batched_views_per_second -->, per_image_views_per_second, and
+        # batched_views_per_second / per_image_views_per_second for the ratio.
+        "37,052 views/s", "6,050 views/s", "6.1 times",
+    ],
     ("solutions/02_pretext_tasks/02_pretext_tasks.ipynb", "cell-36"): [
         # one cpu run's table, not the one in results/cpu.json (46.2, 59.0, 51.4, 49.4, 47.9 %)
         "46.1 %", "59.2 %", "50.9 %", "49.3 %", "48.1 %", "+13.1 pp", "+4.7 pp", "+3.2 pp", "+1.9 pp",
