@@ -16,7 +16,7 @@ from .evaluation import (
 from .models import SmallCNN, normalize_cifar
 from .plotting import save_figure
 from .profiles import PROFILES, UnknownProfileError, get_budget, resolve_profile
-from .results import record
+from .results import record, record_note
 from .runtime import RunConfig, seed_everything, setup
 from .sources import ChecksumError, DataUnavailableError
 from .training import train
@@ -40,6 +40,7 @@ __all__ = [
     "load_mnist",
     "normalize_cifar",
     "record",
+    "record_note",
     "resolve_profile",
     "save_figure",
     "seed_everything",

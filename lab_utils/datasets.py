@@ -82,6 +82,7 @@ CIFAR10_JPEG_ARCHIVE = RemoteFile(
 )
 # If the full MNIST training set cannot be had, the 10,000 test images are split in two.
 MNIST_FALLBACK_TRAIN = 8_000
+MNIST_FULL_SOURCE = "MNIST"  # ImageSet.source of the full data set; the fallback names itself
 
 
 @dataclass
@@ -212,7 +213,7 @@ def _read_idx(path: Path) -> np.ndarray:
 
 def _build_mnist_full() -> dict[str, np.ndarray]:
     arrays = {key: _read_idx(fetch(remote)) for key, remote in MNIST_FILES.items()}
-    return {**arrays, "source": np.array("MNIST")}
+    return {**arrays, "source": np.array(MNIST_FULL_SOURCE)}
 
 
 def _build_mnist_from_test_set() -> dict[str, np.ndarray]:

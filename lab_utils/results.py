@@ -1,4 +1,4 @@
-"""Record a notebook's metrics so that the benchmark can collect one results table."""
+"""Record a notebook's metrics (and notes on them) so that the benchmark can collect one results table."""
 
 from __future__ import annotations
 
@@ -29,12 +29,34 @@ def record(name: str, value: float, quiet: bool = False) -> float:
     name again overwrites it. Returns ``value`` so it can be used inline. ``quiet`` skips
     the printed line.
     """
-    run = current_run()
-    if run is None:
-        raise RuntimeError("call lab_utils.setup('<notebook>') before lab_utils.record(...)")
     number = float(value)
     if not math.isfinite(number):
         raise ValueError(f"metric {name!r} is {number}; record only finite numbers")
+    _store("metrics", name, number)
+    if not quiet:
+        print(f"recorded {name} = {number:.4g}")
+    return number
+
+
+def record_note(name: str, text: str) -> str:
+    """Store a note that qualifies the running notebook's metrics, such as their data source.
+
+    ``lab_utils.record_note("mnist_source", mnist_train.source)`` tells the results table
+    whether MNIST figures come from the full data set or from the offline fallback. Notes are
+    merged like metrics; returns ``text``.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"note {name!r} must be a non-empty string, got {text!r}")
+    _store("notes", name, text)
+    print(f"noted {name}: {text}")
+    return text
+
+
+def _store(kind: str, name: str, value: float | str) -> None:
+    """Merge ``value`` under ``kind`` ("metrics" or "notes") into the run's results file."""
+    run = current_run()
+    if run is None:
+        raise RuntimeError(f"call lab_utils.setup('<notebook>') before recording {name!r}")
     path = results_file(run.notebook, run.profile)
     data = json.loads(path.read_text()) if path.exists() else {"metrics": {}}
     data.update(
@@ -44,11 +66,8 @@ def record(name: str, value: float, quiet: bool = False) -> float:
         device=str(run.device),
         updated=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    data["metrics"][name] = number
+    data.setdefault(kind, {})[name] = value
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    if not quiet:
-        print(f"recorded {name} = {number:.4g}")
-    return number
 
 
 def metric_slug(text: str) -> str:

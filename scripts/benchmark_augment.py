@@ -14,14 +14,20 @@ workers already started). ``--threads`` sets torch's intra-op threads for the ba
 pipeline: on a machine whose cores are busy with other work, one thread can be much faster
 than two, since every parallel operation waits for its slowest thread.
 
-A benchmark, not a test: it prints views per second and records nothing.
+A benchmark, not a test: it prints views per second and writes them, with the settings, the
+machine, its load average when the run started, date and commit, to
+``results/augment-<device>.json`` (``--output``), from which the README quotes its figures
+(see ``scripts/reproduce/quotes.py``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -32,6 +38,7 @@ from torch.utils.data import DataLoader, Dataset
 
 import lab_utils
 from lab_utils import augment
+from scripts.reproduce.machine import git_commit, hardware
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "solutions" / "03_simclr" / "03_simclr.ipynb"
@@ -118,10 +125,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads for the batched pipeline (default: torch's choice)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--output", type=Path, default=None,
+                        help="where to write the figures (default: results/augment-<device>.json)")
     args = parser.parse_args()
     device = torch.device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
+    # Shared cores slow both pipelines unequally: the load says whether the machine was idle.
+    load_average = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
     images = lab_utils.load_cifar10("train", limit=args.images, seed=0).images
     print(f"{len(images):,} CIFAR-10 images, batch {args.batch_size}, "
           f"torch threads {torch.get_num_threads()}")
@@ -131,6 +142,16 @@ def main() -> None:
     print(f"torchvision per image, PIL, DataLoader with {args.workers} workers: "
           f"{per_image:10,.0f} views/s")
     print(f"ratio batched / per image: {batched / per_image:.1f}x")
+    output = args.output or ROOT / "results" / f"augment-{device.type}.json"
+    output.write_text(json.dumps({
+        "benchmark": "augment", "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": git_commit(), "hardware": hardware(), "load_average_1min": load_average,
+        "device": str(device), "images": len(images), "batch_size": args.batch_size,
+        "workers": args.workers, "torch_threads": torch.get_num_threads(), "repeats": args.repeats,
+        "batched_views_per_second": round(batched, 1),
+        "per_image_views_per_second": round(per_image, 1),
+    }, indent=2) + "\n")
+    print(f"wrote {output}")
 
 
 if __name__ == "__main__":

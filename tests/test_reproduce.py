@@ -7,7 +7,7 @@ import pytest
 from support import ROOT
 
 from lab_utils.profiles import BUDGETS
-from scripts import reproduce
+from scripts.reproduce import cli, collect, execute, headlines, paths, readme, reports, tables
 
 
 def _notebook(path, *cells):
@@ -26,7 +26,7 @@ def _setup(notebook: str) -> str:
 
 def test_prepare_drops_tagged_cells_and_appends_the_gpu_probe(tmp_path):
     path = _notebook(tmp_path / "a.ipynb", "x = 1", ("download()", ["needs-hub"]), "y = 2")
-    prepared, kept = reproduce.prepare(nbformat.read(path, as_version=4), ["needs-hub"])
+    prepared, kept = execute.prepare(nbformat.read(path, as_version=4), ["needs-hub"])
     assert kept == [0, 2], "original indices of the kept cells"
     assert [cell.source for cell in prepared.cells[:-1]] == ["x = 1", "y = 2"]
     assert "REPRODUCE_GPU_PEAK_BYTES" in prepared.cells[-1].source
@@ -38,11 +38,11 @@ def test_a_failing_notebook_is_reported_with_its_cell_and_the_next_one_still_run
                         "lab_utils.record('before_failure', 0.25)", "raise ValueError('broken on purpose')",
                         "lab_utils.record('after_failure', 1.0)")
     working = _notebook(tmp_path / "05_time_series.ipynb", _setup("05_time_series"),
-                        "lab_utils.record('accuracy', 0.5)")
+                        "lab_utils.record('accuracy', 0.5)", "lab_utils.record_note('data', 'UCR')")
     runs = tmp_path / "out" / "runs" / "reproduce-smoke"
     runs.mkdir(parents=True)
     (runs / "05_time_series.smoke.json").write_text('{"metrics": {"stale": 1.0}}')
-    report = reproduce.reproduce("smoke", {"01_intro_ssl": failing, "05_time_series": working},
+    report = collect.reproduce("smoke", {"01_intro_ssl": failing, "05_time_series": working},
                                  tmp_path / "out", skip_tags=["needs-hub"], timeout=120)
 
     failed, ok = report["notebooks"]["01_intro_ssl"], report["notebooks"]["05_time_series"]
@@ -53,6 +53,7 @@ def test_a_failing_notebook_is_reported_with_its_cell_and_the_next_one_still_run
     assert failed["metrics"] == {"before_failure": 0.25}, "what was recorded before the failure is kept"
     assert ok["status"] == "ok" and ok["wall_seconds"] > 0 and ok["peak_rss_mb"] > 10
     assert ok["metrics"] == {"accuracy": 0.5}, "a stale metrics file from an earlier run is not merged"
+    assert ok["notes"] == {"data": "UCR"} and failed["notes"] == {}
     assert (runs / "executed" / "05_time_series.ipynb").exists()
 
 
@@ -60,7 +61,7 @@ def test_the_kernel_runs_under_the_chosen_profile(tmp_path):
     path = _notebook(tmp_path / "01_intro_ssl.ipynb", _setup("01_intro_ssl"),
                      "lab_utils.record('cpu_profile', float(cfg.profile == 'cpu'))")
     # The test session runs under smoke (root conftest): the kernel must get cpu all the same.
-    report = reproduce.reproduce("cpu", {"01_intro_ssl": path}, tmp_path / "out", skip_tags=[], timeout=120)
+    report = collect.reproduce("cpu", {"01_intro_ssl": path}, tmp_path / "out", skip_tags=[], timeout=120)
     assert report["notebooks"]["01_intro_ssl"]["metrics"]["cpu_profile"] == 1.0
 
 
@@ -81,24 +82,24 @@ def test_a_partial_run_updates_its_notebooks_and_keeps_the_others(tmp_path):
     previous = _report(**{"05_time_series": _run({"a": 0.9}), "01_intro_ssl": _run({"b": 0.5})})
     (tmp_path / "cpu.json").write_text(json.dumps(previous))
     rerun = _report(**{"01_intro_ssl": _run({"b": 0.7}, date="2026-02-02T00:00:00+00:00", commit="def5678")})
-    merged = reproduce.merge_into_previous(rerun, tmp_path / "cpu.json")
+    merged = collect.merge_into_previous(rerun, tmp_path / "cpu.json")
     assert list(merged["notebooks"]) == ["01_intro_ssl", "05_time_series"], "course order"
     assert merged["notebooks"]["01_intro_ssl"]["metrics"] == {"b": 0.7}
     assert merged["notebooks"]["05_time_series"]["metrics"] == {"a": 0.9}
     assert merged["total_seconds"] == 250.0
-    line = reproduce.machine_line(merged)
+    line = tables.machine_line(merged)
     assert "2026-01-01 to 2026-02-02" in line and "`abc1234`, `def5678`" in line
 
 
 def test_runs_from_another_machine_are_not_merged(tmp_path):
     (tmp_path / "cpu.json").write_text(json.dumps(_report(**{"05_time_series": _run({"a": 0.9})})))
     rerun = _report(cores=16, **{"01_intro_ssl": _run({"b": 0.7})})
-    assert list(reproduce.merge_into_previous(rerun, tmp_path / "cpu.json")["notebooks"]) == ["01_intro_ssl"]
+    assert list(collect.merge_into_previous(rerun, tmp_path / "cpu.json")["notebooks"]) == ["01_intro_ssl"]
 
 
 def test_reports_show_measured_values_next_to_the_seed_expectations(tmp_path):
     report = _report({"probe_random_init": 0.461, "probe_rotation": 0.509, "pretext_colorization_test_mse": 0.0123})
-    paths = reproduce.write_reports(report, tmp_path)
+    paths = reports.write_reports(report, tmp_path)
     markdown = (tmp_path / "cpu.md").read_text()
     assert "| 02_pretext_tasks | CIFAR-10, rotation | 50.9 % | ~55 % |" in markdown
     assert "| 02_pretext_tasks | CIFAR-10, jigsaw | - | ~52 % |" in markdown, "unmeasured shows as -"
@@ -109,29 +110,55 @@ def test_reports_show_measured_values_next_to_the_seed_expectations(tmp_path):
 
 
 def test_missing_headline_metrics_are_named():
-    assert "02_pretext_tasks: probe_jigsaw" in reproduce.missing_headlines(_report({"probe_rotation": 0.5}))
-    assert reproduce.missing_headlines(_report({}, status="failed")) == []
+    assert "02_pretext_tasks: probe_jigsaw" in headlines.missing_headlines(_report({"probe_rotation": 0.5}))
+    assert headlines.missing_headlines(_report({}, status="failed")) == []
 
 
 def test_update_readme_replaces_only_the_profile_block(tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text("intro\n<!-- results:cpu:start -->\nold\n<!-- results:cpu:end -->\noutro\n")
-    reproduce.update_readme(readme, "cpu", "| new | table |")
-    assert readme.read_text() == "intro\n<!-- results:cpu:start -->\n| new | table |\n<!-- results:cpu:end -->\noutro\n"
+    path = tmp_path / "README.md"
+    path.write_text("intro\n<!-- results:cpu:start -->\nold\n<!-- results:cpu:end -->\noutro\n")
+    readme.update_readme(path, "cpu", "| new | table |")
+    assert path.read_text() == "intro\n<!-- results:cpu:start -->\n| new | table |\n<!-- results:cpu:end -->\noutro\n"
     with pytest.raises(SystemExit, match="results:gpu:start"):
-        reproduce.update_readme(readme, "gpu", "x")
+        readme.update_readme(path, "gpu", "x")
 
 
 def test_unknown_notebook_names_list_the_valid_ones():
     with pytest.raises(SystemExit, match="01_intro_ssl"):
-        reproduce.select_notebooks(["01_intro"])
+        paths.select_notebooks(["01_intro"])
 
 
 def test_every_notebook_with_a_budget_is_reproduced_and_every_headline_names_one():
-    assert list(reproduce.solution_notebooks()) == list(BUDGETS)
-    assert {line.notebook for line in reproduce.HEADLINES} <= set(BUDGETS)
+    assert list(paths.solution_notebooks()) == list(BUDGETS)
+    assert {line.notebook for line in headlines.HEADLINES} <= set(BUDGETS)
 
 
 def test_the_readme_has_a_block_for_the_cpu_table():
     text = (ROOT / "README.md").read_text()
     assert "<!-- results:cpu:start -->" in text and "<!-- results:cpu:end -->" in text
+
+
+def test_tables_only_rewrites_the_reports_from_the_json(tmp_path, capsys):
+    (tmp_path / "cpu.json").write_text(json.dumps(_report({"probe_rotation": 0.509})))
+    assert cli.main(["--profile", "cpu", "--tables-only", "--output-dir", str(tmp_path)]) == 0
+    assert "| 02_pretext_tasks | CIFAR-10, rotation | 50.9 % | ~55 % |" in (tmp_path / "cpu.md").read_text()
+    assert "headline metrics not recorded: 02_pretext_tasks: probe_random_init" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="gpu.json does not exist"):
+        cli.main(["--profile", "gpu", "--tables-only", "--output-dir", str(tmp_path)])
+
+
+def test_the_tables_say_when_mnist_figures_come_from_the_offline_fallback():
+    fallback = "MNIST test set only (8,000 train / 2,000 test)"
+    report = _report(**{"01_intro_ssl": _run({"mnist_probe_raw_pixels_100_labels": 0.744,
+                                              "digits_probe_raw_pixels": 0.972}),
+                        "02b_rotnet_keras": _run({"rotnet_1000_labels_mean": 0.868})})
+    report["notebooks"]["01_intro_ssl"]["notes"] = {"mnist_source": fallback}
+    report["notebooks"]["02b_rotnet_keras"]["notes"] = {"mnist_source": "MNIST"}
+    summary = tables.summary_markdown(report)
+    assert "| 01_intro_ssl | MNIST 100 labels, raw pixels | 74.4 % † | - |" in summary
+    assert "| 01_intro_ssl | digits, probe on raw pixels | 97.2 % | - |" in summary, "digits are no MNIST"
+    assert "| 02b_rotnet_keras | MNIST 1,000 labels, RotNet frozen | 86.8 % | 81.00 % |" in summary, "full MNIST"
+    assert f"† Measured on {fallback}, the offline fallback for the full MNIST" in summary
+    assert f"Notes: `mnist_source`: {fallback}." in tables.full_markdown(report)
+    report["notebooks"]["01_intro_ssl"]["notes"] = {"mnist_source": "MNIST"}
+    assert "†" not in tables.full_markdown(report)
