@@ -162,3 +162,50 @@ def test_the_tables_say_when_mnist_figures_come_from_the_offline_fallback():
     assert f"Notes: `mnist_source`: {fallback}." in tables.full_markdown(report)
     report["notebooks"]["01_intro_ssl"]["notes"] = {"mnist_source": "MNIST"}
     assert "†" not in tables.full_markdown(report)
+
+
+def _dry_run_report(status="ok"):
+    metrics = {"dry_run_train_flops": 16.25e12 * 120, "dry_run_train_activation_bytes": 0.0,
+               "dry_run_train_steps": 1000, "dry_run_inference_flops": 16.25e12 * 30,
+               "dry_run_inference_batches": 500, "dry_run_capped_seconds": 40.0,
+               "dry_run_max_activation_bytes": 2 * 2**30, "dry_run_max_parameter_bytes": 2**28}
+    run = {"status": status, "wall_seconds": 100.0, "peak_rss_mb": 3 * 1024, "metrics": metrics,
+           "error": None if status == "ok" else {"cell": 7, "ename": "OutOfMemoryError"}}
+    return {"profile": "gpu-dryrun", "date": "2026-11-30T00:00:00+00:00", "commit": "abc",
+            "total_seconds": 100.0, "hardware": {"cpu": "test", "cores": 2, "memory_gb": 24, "gpu": None,
+                                                 "python": "3.11", "torch": "2.14"},
+            "notebooks": {"03_simclr": run}}
+
+
+def test_the_t4_estimate_adds_compute_overheads_and_the_cpu_side_time():
+    from scripts.reproduce import t4
+
+    run = t4.add_estimates(_dry_run_report()["notebooks"]["03_simclr"])
+    metrics = run["metrics"]
+    assert metrics["t4_training_seconds"] == pytest.approx(120 + 1000 * t4.STEP_OVERHEAD_S)
+    assert metrics["t4_features_seconds"] == pytest.approx(30 + 500 * t4.BATCH_OVERHEAD_S)
+    assert metrics["t4_cpu_side_seconds"] == pytest.approx(60.0)   # 100 s wall, 40 s in capped loops
+    assert metrics["t4_estimate_seconds"] == pytest.approx(124 + 31 + 60)
+    # fp16 activations (half of the fp32 2 GiB) plus weights, gradients and two AdamW moments
+    assert metrics["t4_training_memory_mib"] == pytest.approx(1024 + 4 * 256)
+
+
+def test_a_memory_bound_step_is_timed_by_its_traffic():
+    from scripts.reproduce import t4
+
+    metrics = {"dry_run_train_flops": 1.0, "dry_run_train_activation_bytes": 224e9}
+    assert t4.gpu_seconds(metrics)["training"] == pytest.approx(t4.ACTIVATION_PASSES * t4.FP16_OVER_FP32)
+
+
+def test_a_dry_run_report_is_a_memory_and_t4_table_without_a_chart(tmp_path):
+    from scripts.reproduce.reports import write_reports
+
+    report = _dry_run_report()
+    report["notebooks"]["04_mae_dinov2"] = _dry_run_report("failed")["notebooks"]["03_simclr"]
+    paths = write_reports(report, tmp_path)
+    assert [p.name for p in paths] == ["gpu-dryrun.json", "gpu-dryrun.md"]
+    text = (tmp_path / "gpu-dryrun.md").read_text()
+    assert "| 03_simclr | ok | 1.7 min | 3.0 GiB | 2.0 GiB | 2.0 GiB | 3.6 min (2.1 + 0.5 + 1.0) |" in text
+    assert "failed (cell 7: OutOfMemoryError)" in text
+    saved = json.loads((tmp_path / "gpu-dryrun.json").read_text())
+    assert saved["notebooks"]["03_simclr"]["metrics"]["t4_estimate_seconds"] == pytest.approx(215.0)

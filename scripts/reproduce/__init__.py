@@ -4,6 +4,7 @@
     python -m scripts.reproduce --profile smoke 01_intro_ssl 05_time_series
     python -m scripts.reproduce --profile cpu --skip-tag needs-hub --update-readme --update-quotes
     python -m scripts.reproduce --tables-only --update-quotes   # run nothing: rewrite from results/
+    python -m scripts.reproduce --profile gpu --max-steps 2     # dry run: memory, T4 estimates
     make reproduce PROFILE=cpu                          # the same, through the Makefile
 
 Each notebook of ``solutions/`` is executed top to bottom in its own kernel (its folder as
@@ -38,7 +39,9 @@ One module per concern:
   metric in its notebook with ``lab_utils.record`` first);
 * ``tables``: the markdown tables; ``chart``: the bar chart; ``reports``: the files;
 * ``readme``: the README's generated block;
-* ``quotes``: numbers quoted in prose, marked with the result they quote: read, check, rewrite.
+* ``quotes``: numbers quoted in prose, marked with the result they quote: read, check, rewrite;
+* ``dry_run``: dry runs (``--max-steps``) and their report; ``t4``: the T4 time and memory
+  estimates made from a dry run's measurements.
 
 Where to add a row: a headline (table and chart) is one ``Headline`` line in
 ``headlines.HEADLINES``; a number of the run beside the metrics (like ``wall_seconds``) is a

@@ -10,6 +10,7 @@ from pathlib import Path
 from lab_utils.profiles import BUDGETS, PROFILES
 
 from .collect import merge_into_previous, reproduce
+from .dry_run import dry_run_markdown, is_dry_run, report_profile
 from .headlines import missing_headlines
 from .paths import README, RESULTS, select_notebooks
 from .quotes import QuoteError, Results, update_quotes
@@ -30,7 +31,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                                      description=description.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", help=f"notebook names (default: all): {', '.join(BUDGETS)}")
-    parser.add_argument("--profile", choices=PROFILES, default=None,
+    parser.add_argument("--profile", choices=[p for p in PROFILES if p != "pretrain"], default=None,
                         help="run profile (default: gpu when CUDA is available, else cpu)")
     parser.add_argument("--output-dir", type=Path, default=RESULTS)
     parser.add_argument("--skip-tag", action="append", default=[], dest="skip_tags",
@@ -42,6 +43,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="do not keep the notebooks of an earlier report that this run skips")
     parser.add_argument("--update-readme", action="store_true",
                         help="write the tables into README.md between the profile's markers")
+    parser.add_argument("--max-steps", type=int, default=None,
+                        help="a dry run: cap every loop at this many batches, keep every size "
+                             "(results/<profile>-dryrun.*: memory and T4 time estimates)")
     parser.add_argument("--update-quotes", action="store_true",
                         help="rewrite every number the README and the notebooks quote from "
                              "results/*.json (the <!-- cpu: NOTEBOOK/METRIC --> markers)")
@@ -51,26 +55,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     profile = args.profile or default_profile()
+    named = report_profile(profile, args.max_steps)
     if args.tables_only:
-        report = read_report(args.output_dir / f"{profile}.json")
+        report = read_report(args.output_dir / f"{named}.json")
     else:
         notebooks = select_notebooks(args.notebooks)
-        print(f"reproducing {len(notebooks)} notebook(s) under the {profile} profile", flush=True)
-        report = reproduce(profile, notebooks, args.output_dir, args.skip_tags, args.timeout)
+        print(f"reproducing {len(notebooks)} notebook(s) under the {named} profile", flush=True)
+        report = reproduce(profile, notebooks, args.output_dir, args.skip_tags, args.timeout,
+                           args.max_steps)
         if not args.fresh:
-            report = merge_into_previous(report, args.output_dir / f"{profile}.json")
+            report = merge_into_previous(report, args.output_dir / f"{named}.json")
     for path in write_reports(report, args.output_dir):
         print(f"wrote {path}")
     if args.update_readme:
-        update_readme(README, profile, summary_markdown(report))
-        print(f"updated the {profile} table in {README}")
+        block = dry_run_markdown(report) if is_dry_run(report) else summary_markdown(report)
+        update_readme(README, named, block)
+        print(f"updated the {named} table in {README}")
     if args.update_quotes:
         try:
             changes = update_quotes(Results(args.output_dir))
         except QuoteError as error:
             raise SystemExit(f"no quoted number rewritten: {error}") from None
         print("\n".join(["rewrote quoted numbers:", *changes]) if changes else "every quoted number agrees")
-    missing = missing_headlines(report)
+    missing = [] if is_dry_run(report) else missing_headlines(report)
     if missing:
         print(f"warning: headline metrics not recorded: {', '.join(missing)}", file=sys.stderr)
     failed = [name for name, run in report["notebooks"].items() if run["status"] != "ok"]

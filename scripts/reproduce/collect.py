@@ -10,17 +10,24 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lab_utils.dry_run import MAX_STEPS_ENV_VAR
+
+from .dry_run import report_profile
 from .execute import NotebookRun, execute
 from .machine import git_commit, hardware
 from .paths import solution_notebooks
 from .tables import minutes
 
 
-def kernel_env(profile: str, runs_dir: Path) -> dict[str, str]:
-    """The environment of every kernel: the profile, and metrics written into ``runs_dir``."""
+def kernel_env(profile: str, runs_dir: Path, max_steps: int | None = None) -> dict[str, str]:
+    """The environment of every kernel: the profile, metrics written into ``runs_dir``, and
+    for a dry run the cap on every loop."""
     env = dict(os.environ)
     env.update(SSL_LAB_PROFILE=profile, SSL_LAB_RESULTS_DIR=str(runs_dir), MPLBACKEND="Agg",
                PYTHONUNBUFFERED="1")
+    env.pop(MAX_STEPS_ENV_VAR, None)
+    if max_steps:
+        env[MAX_STEPS_ENV_VAR] = str(max_steps)
     # The kernel is this interpreter's: its scripts (nbgrader, jupyter) come first on PATH.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return env
@@ -34,18 +41,22 @@ def read_recorded(runs_dir: Path, notebook: str, profile: str) -> tuple[dict[str
 
 
 def reproduce(profile: str, notebooks: dict[str, Path], output_dir: Path, skip_tags: Sequence[str],
-              timeout: int) -> dict:
-    """Run ``notebooks`` one after another; the report as a JSON-ready dict."""
-    runs_dir = output_dir / "runs" / f"reproduce-{profile}"
+              timeout: int, max_steps: int | None = None) -> dict:
+    """Run ``notebooks`` one after another; the report as a JSON-ready dict.
+
+    With ``max_steps``, a dry run (:mod:`.dry_run`): its report is ``<profile>-dryrun``.
+    """
+    recorded_as = report_profile(profile, max_steps)  # lab_utils names a dry run's file so too
+    runs_dir = output_dir / "runs" / f"reproduce-{recorded_as}"
     runs_dir.mkdir(parents=True, exist_ok=True)
-    env = kernel_env(profile, runs_dir)
-    report = {"profile": profile, "date": _now(), "commit": git_commit(), "hardware": hardware(),
+    env = kernel_env(profile, runs_dir, max_steps)
+    report = {"profile": recorded_as, "date": _now(), "commit": git_commit(), "hardware": hardware(),
               "notebooks": {}}
     for name, path in notebooks.items():
-        (runs_dir / f"{name}.{profile}.json").unlink(missing_ok=True)  # no stale metrics
+        (runs_dir / f"{name}.{recorded_as}.json").unlink(missing_ok=True)  # no stale metrics
         started = _now()
         run = execute(name, path, env, skip_tags, runs_dir / "executed", timeout)
-        run.metrics, run.notes = read_recorded(runs_dir, name, profile)
+        run.metrics, run.notes = read_recorded(runs_dir, name, recorded_as)
         run.date, run.commit = started, report["commit"]
         report["notebooks"][name] = asdict(run)
         _print_outcome(run)

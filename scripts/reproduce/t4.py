@@ -73,3 +73,19 @@ def t4_training_memory_bytes(metrics: Mapping[str, float], parameter_bytes: floa
     """GPU memory of the largest training batch on a T4: float16 activations, plus weights,
     gradients and AdamW's two moments (four float32 copies of the parameters)."""
     return FP16_OVER_FP32 * metrics.get("dry_run_max_activation_bytes", 0.0) + 4 * parameter_bytes
+
+
+def add_estimates(run: dict) -> dict:
+    """Put a dry-run notebook's T4 estimates among its metrics (``t4_*`` names).
+
+    ``t4_estimate_seconds`` (and its parts), ``t4_training_memory_mib``: what the gpu profile
+    would take on a T4; quotable like any metric (``<!-- gpu-dryrun: NOTEBOOK/t4_... -->``).
+    """
+    metrics = run["metrics"]
+    parts = t4_estimate(metrics, run["wall_seconds"])
+    for part, seconds in parts.items():
+        name = "t4_estimate_seconds" if part == "total" else f"t4_{part}_seconds"
+        metrics[name] = round(seconds, 1)
+    memory = t4_training_memory_bytes(metrics, metrics.get("dry_run_max_parameter_bytes", 0.0))
+    metrics["t4_training_memory_mib"] = round(memory / 2**20, 1)
+    return run
