@@ -52,6 +52,7 @@ def test_a_failing_notebook_is_reported_with_its_cell_and_the_next_one_still_run
     assert failed["skipped_cells"] == 1
     assert failed["metrics"] == {"before_failure": 0.25}, "what was recorded before the failure is kept"
     assert ok["status"] == "ok" and ok["wall_seconds"] > 0 and ok["peak_rss_mb"] > 10
+    assert ok["cpu_seconds"] > 0.5, "importing torch alone takes more CPU time"
     assert ok["metrics"] == {"accuracy": 0.5}, "a stale metrics file from an earlier run is not merged"
     assert ok["notes"] == {"data": "UCR"} and failed["notes"] == {}
     assert (runs / "executed" / "05_time_series.ipynb").exists()
@@ -104,7 +105,7 @@ def test_reports_show_measured_values_next_to_the_seed_expectations(tmp_path):
     assert "| 02_pretext_tasks | CIFAR-10, rotation | 50.9 % | ~55 % |" in markdown
     assert "| 02_pretext_tasks | CIFAR-10, jigsaw | - | ~52 % |" in markdown, "unmeasured shows as -"
     assert "| pretext_colorization_test_mse | 0.0123 |" in markdown, "every metric, MSE not as %"
-    assert "| 02_pretext_tasks | ok | 2.1 min | 2.0 GiB |" in markdown
+    assert "| 02_pretext_tasks | ok | 2.1 min | - | 2.0 GiB |" in markdown
     assert json.loads((tmp_path / "cpu.json").read_text()) == report
     assert (tmp_path / "cpu.png").read_bytes()[:4] == b"\x89PNG" and len(paths) == 3
 
@@ -209,3 +210,16 @@ def test_a_dry_run_report_is_a_memory_and_t4_table_without_a_chart(tmp_path):
     assert "failed (cell 7: OutOfMemoryError)" in text
     saved = json.loads((tmp_path / "gpu-dryrun.json").read_text())
     assert saved["notebooks"]["03_simclr"]["metrics"]["t4_estimate_seconds"] == pytest.approx(215.0)
+
+
+def test_a_dry_run_caps_the_loops_and_collects_their_costs(tmp_path):
+    train = ("import torch\nmodel = torch.nn.Linear(8, 1)\n"
+             "lab_utils.train(model, lambda m, x, y: m(x).square().mean(), torch.randn(1000, 8),"
+             " epochs=5, batch_size=100, optimizer=torch.optim.SGD(model.parameters(), lr=0.1))")
+    notebook = _notebook(tmp_path / "03_simclr.ipynb", _setup("03_simclr"), train)
+    report = collect.reproduce("smoke", {"03_simclr": notebook}, tmp_path / "out", skip_tags=[],
+                               timeout=120, max_steps=2)
+    assert report["profile"] == "smoke-dryrun"
+    metrics = report["notebooks"]["03_simclr"]["metrics"]
+    assert metrics["dry_run_train_steps"] == 50, "the budget's 50 steps are accounted for, 2 are run"
+    assert metrics["dry_run_train_flops"] == 50 * 2 * (2 * 100 * 8)   # forward and weight gradient

@@ -34,6 +34,7 @@ class NotebookRun:
     status: str = "not run"  # "ok" or "failed"
     wall_seconds: float = 0.0
     peak_rss_mb: float | None = None
+    cpu_seconds: float | None = None  # CPU time of the kernel's process tree
     gpu_peak_mb: float | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)  # lab_utils.record_note, e.g. data sources
@@ -94,6 +95,7 @@ def execute(name: str, path: Path, env: dict[str, str], skip_tags: Sequence[str]
     finally:
         run.wall_seconds = round(time.perf_counter() - start, 1)
         run.peak_rss_mb = _round(memory.stop())
+        run.cpu_seconds = round(memory.cpu_seconds, 1) if memory.cpu_seconds else None
         progress.close()
     run.gpu_peak_mb = _round(gpu_peak_mb(prepared))
     executed_dir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,9 @@
-"""Peak resident memory of a notebook's kernel, sampled while it runs."""
+"""Peak resident memory and CPU time of a notebook's kernel, sampled while it runs.
+
+The CPU time (user and system, of the kernel and its child processes) tells how long a
+notebook takes on an idle machine when the machine that ran it was busy with other work:
+on ``c`` free cores it needs about ``cpu_seconds / c`` of wall time at best.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ class PeakMemory:
     def __init__(self, interval: float = 0.5) -> None:
         self.interval = interval
         self.peak_bytes = 0
+        self.cpu_seconds = 0.0
         self._pid: int | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
@@ -35,6 +41,9 @@ class PeakMemory:
                 kernel = psutil.Process(self._pid)
                 tree = [kernel, *kernel.children(recursive=True)]
                 total = sum(p.memory_info().rss for p in tree if p.is_running())
+                times = [p.cpu_times() for p in tree if p.is_running()]
             except psutil.Error:  # the kernel is starting or exiting
                 continue
             self.peak_bytes = max(self.peak_bytes, total)
+            # the latest sample: CPU time only grows (finished children drop out, rarely)
+            self.cpu_seconds = max(self.cpu_seconds, sum(t.user + t.system for t in times))

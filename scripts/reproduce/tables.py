@@ -72,7 +72,7 @@ def data_footnotes(report: dict) -> str:
 
 
 def run_table(report: dict) -> str:
-    """Status, wall time and peak memory of every notebook."""
+    """Status, wall time, CPU time (kernel and children) and peak memory of every notebook."""
     rows = []
     for name, run in report["notebooks"].items():
         status = run["status"]
@@ -83,8 +83,9 @@ def run_table(report: dict) -> str:
         memory = "-" if run["peak_rss_mb"] is None else f"{run['peak_rss_mb'] / 1024:.1f} GiB"
         if run["gpu_peak_mb"] is not None:
             memory += f" (GPU {run['gpu_peak_mb'] / 1024:.1f} GiB)"
-        rows.append((name, status, minutes(run["wall_seconds"]), memory))
-    return markdown_table(("notebook", "status", "wall time", "peak memory"), rows)
+        cpu = "-" if run.get("cpu_seconds") is None else minutes(run["cpu_seconds"])
+        rows.append((name, status, minutes(run["wall_seconds"]), cpu, memory))
+    return markdown_table(("notebook", "status", "wall time", "CPU time", "peak memory"), rows)
 
 
 def machine_line(report: dict) -> str:
