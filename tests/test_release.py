@@ -171,10 +171,12 @@ def test_trivial_and_instructed_lines_are_no_leaks():
 
 # --------------------------------------------------------------------------- packaging
 def test_pip_install_of_the_release_gives_a_working_lab_utils(release, config, tmp_path):
-    target = tmp_path / "site"
+    target, copy = tmp_path / "site", shutil.copytree(release, tmp_path / "student")
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--no-build-isolation", "--target", str(target), str(release)],
+                    "--no-build-isolation", "--target", str(target), str(copy)],
                    check=True, capture_output=True, text=True, cwd=tmp_path)
+    # pip builds in the folder (build/, *.egg-info): what it leaves there is no part of the release
+    assert url_problems(copy, config, instructor_repository()) == []
     script = (
         "import lab_utils, lab_utils.checks.simclr, lab_utils.paths as paths, pathlib\n"
         "from lab_utils import timeseries\n"

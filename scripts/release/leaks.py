@@ -28,7 +28,6 @@ reason in ``SHARED_WITH_STUDENTS``.
 from __future__ import annotations
 
 import ast
-import bisect
 import io
 import keyword
 import re
@@ -38,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
+from .files import release_files
 
 MIN_CONTENT_TOKENS = 4
 MIN_PROSE_WORDS = 8
@@ -216,7 +217,7 @@ class ReleaseText:
     @classmethod
     def read(cls, release: Path) -> ReleaseText:
         units = []
-        for path in sorted(p for p in release.rglob("*") if p.is_file() and ".git" not in p.parts):
+        for path in release_files(release):
             where = path.relative_to(release).as_posix()
             if path.suffix == ".ipynb":
                 for cell in nbformat.read(path, as_version=4).cells:
@@ -229,16 +230,6 @@ class ReleaseText:
                     continue
                 units.append((where, "code" if path.suffix == ".py" else "prose", text))
         return cls(units)
-
-    def search_index(self, transform) -> tuple[str, list[int]]:
-        """All units joined after ``transform``, and each unit's start offset."""
-        starts, parts, offset = [], [], 0
-        for _, _, text in self.units:
-            starts.append(offset)
-            piece = transform(text) + "\x00"
-            parts.append(piece)
-            offset += len(piece)
-        return "".join(parts), starts
 
 
 def _substantive_prose(text: str) -> list[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .build import ROOT, _looks_like_a_release, problems
 from .config import ReleaseConfig
+from .files import release_files
 
 BRANCH = "main"
 
@@ -64,7 +65,10 @@ def _replace_files(release: Path, clone: Path) -> None:
     for entry in clone.iterdir():
         if entry.name != ".git":
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-    shutil.copytree(release, clone, dirs_exist_ok=True)
+    for source in release_files(release):
+        target = clone / source.relative_to(release)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
 
 
 def publish(release: Path, config: ReleaseConfig, remote: str | None = None,

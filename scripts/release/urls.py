@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from .config import ReleaseConfig
+from .files import release_files
 
 URL = re.compile(r"""(?:git\+)?https?://[^\s)\]"'<>`\\]+""")
 _COLAB = re.compile(r"https://colab\.research\.google\.com/github/([\w.-]+/[\w.-]+)/blob/([\w.-]+)/(\S+)")
@@ -23,7 +24,7 @@ _GITHUB = re.compile(
 def release_urls(release: Path) -> list[tuple[str, str]]:
     """``(file, url)`` for every URL in the release's text files."""
     found = []
-    for path in sorted(p for p in release.rglob("*") if p.is_file() and ".git" not in p.parts):
+    for path in release_files(release):
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -66,7 +67,7 @@ def instructor_mentions(release: Path, config: ReleaseConfig, instructor_reposit
         return []
     pattern = re.compile(rf"(?<![\w.-]){re.escape(instructor_repository)}(?![\w-]|\.\w)")
     problems = []
-    for path in sorted(p for p in release.rglob("*") if p.is_file() and ".git" not in p.parts):
+    for path in release_files(release):
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
