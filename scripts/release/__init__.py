@@ -4,6 +4,8 @@
     python -m scripts.release publish          # commit, tag and push it (make publish)
 
 One module per concern: ``config`` (release.toml), ``notebooks`` (badges and install cells),
-``student_files`` (README, pyproject.toml, environment.yml), ``leaks`` (no answer may ship),
-``build`` (assemble dist/student/), ``publish`` (git).
+``student_files`` (README, pyproject.toml, environment.yml), ``answers`` (what must not ship),
+``code_lines`` (code compared by tokens), ``leaks`` (the checks that nothing of it ships),
+``urls`` (every link at the student repository), ``files`` (what a release folder holds),
+``build`` (assemble and check dist/student/), ``publish`` (commit, tag and push it).
 """

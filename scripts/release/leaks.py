@@ -1,9 +1,7 @@
 """Prove that a student release holds none of the answers.
 
-The secrets are read from this repository: every solution region (``### BEGIN SOLUTION`` to
-``### END SOLUTION``; a solution cell without markers is secret whole), every hidden test
-(``### BEGIN HIDDEN TESTS`` to ``### END HIDDEN TESTS``), every mark scheme, and every answer
-variant and its description in ``tests/answers/``. Three checks look for them in the release:
+The secrets (solutions, hidden tests, mark schemes, answer variants: see ``answers``) are
+read from this repository. Three checks look for them in the release:
 
 1. **verbatim**: no substantive line of a secret appears anywhere in the release: not as a
    line of code (compared without spaces and comments, so re-indenting or re-wrapping does
@@ -28,32 +26,22 @@ reason in ``SHARED_WITH_STUDENTS``.
 from __future__ import annotations
 
 import ast
-import io
-import keyword
 import re
-import textwrap
-import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
+from .answers import Secret, repository_secrets
+from .code_lines import code_lines
 from .files import release_files
 
-MIN_CONTENT_TOKENS = 4
+__all__ = ["Leak", "ReleaseText", "Secret", "code_lines", "find_leaks", "reference_leaks",
+           "renamed_leaks", "repository_secrets", "verbatim_leaks"]
+
 MIN_PROSE_WORDS = 8
 MIN_RENAMED_LINES = 3
 MIN_RENAMED_SHARE = 0.5
-_IGNORED_NAMES = frozenset({
-    "self", "cls", "range", "len", "int", "float", "str", "bool", "list", "tuple", "dict",
-    "set", "print", "zip", "enumerate", "min", "max", "sum", "abs", "round", "isinstance",
-    "None", "True", "False",
-})
-_REGION = re.compile(
-    r"^[ \t]*(?:###|===) BEGIN (SOLUTION|HIDDEN TESTS|MARK SCHEME)(?: ===)?[ \t]*\n(.*?)"
-    r"^[ \t]*(?:###|===) END \1", re.S | re.M)
-_SKIPPED_TOKENS = {tokenize.COMMENT, tokenize.NL, tokenize.INDENT, tokenize.DEDENT,
-                   tokenize.ENCODING, tokenize.ENDMARKER}
 _LAB_UTILS_IMPORT = re.compile(
     r"^[ \t]*from[ \t]+(lab_utils(?:\.\w+)*)[ \t]+import[ \t]+(?:\(([\w\s,]+)\)|([\w \t,]+))", re.M)
 _LAB_UTILS_ATTRIBUTE = re.compile(r"\b(lab_utils(?:\.\w+)+)")
@@ -67,17 +55,6 @@ SHARED_WITH_STUDENTS = {
 
 
 @dataclass(frozen=True)
-class Secret:
-    """A piece of an answer: ``origin`` says where it lives, ``kind`` is "code" or "prose",
-    ``notebook`` is the stem of the notebook it answers (``"04_mae_dinov2"``)."""
-
-    origin: str
-    kind: str
-    text: str
-    notebook: str
-
-
-@dataclass(frozen=True)
 class Leak:
     secret: str
     where: str
@@ -87,124 +64,12 @@ class Leak:
         return f"{self.secret} -> {self.where}: {self.evidence}"
 
 
-# --------------------------------------------------------------------------- token lines
-@dataclass(frozen=True)
-class CodeLine:
-    tokens: tuple[tuple[int, str], ...]
-
-    @property
-    def compact(self) -> str:
-        """The line without spaces or comments."""
-        return "".join(text for _, text in self.tokens)
-
-    @property
-    def renamed(self) -> str:
-        """The line with every local name (not an attribute, not a keyword) as ``V``."""
-        out, previous = [], ""
-        for kind, text in self.tokens:
-            is_local = kind == tokenize.NAME and not keyword.iskeyword(text) and previous != "."
-            out.append("V" if is_local else text)
-            previous = text
-        return " ".join(out)
-
-    @property
-    def substantive(self) -> bool:
-        if not self.tokens or self.tokens[0][1] in ("import", "from"):
-            return False
-        content = {text for kind, text in self.tokens
-                   if kind in (tokenize.NAME, tokenize.NUMBER, tokenize.STRING)
-                   and not keyword.iskeyword(text) and text not in _IGNORED_NAMES}
-        return len(content) >= MIN_CONTENT_TOKENS
-
-
-def _tokens(source: str) -> list[tokenize.TokenInfo]:
-    return list(tokenize.generate_tokens(io.StringIO(source).readline))
-
-
-def code_lines(source: str) -> list[CodeLine]:
-    """The logical lines of Python ``source`` (IPython magics dropped), as token tuples.
-
-    A fragment that does not tokenize as a whole (a region cut out of an indented block)
-    is read line by line.
-    """
-    source = textwrap.dedent(re.sub(r"^[ \t]*[%!].*$", "", source, flags=re.M))
-    try:
-        tokens = _tokens(source)
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        return [line for physical in source.splitlines() for line in code_lines(physical.strip())
-                ] if "\n" in source.strip() else []
-    lines, current = [], []
-    for token in tokens:
-        if token.type in (tokenize.NEWLINE,) and current:
-            lines.append(CodeLine(tuple(current)))
-            current = []
-        elif token.type not in _SKIPPED_TOKENS and token.type != tokenize.NEWLINE:
-            current.append((token.type, token.string))
-    if current:
-        lines.append(CodeLine(tuple(current)))
-    return lines
-
-
 def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
 def _compact(text: str) -> str:
     return re.sub(r"\s+", "", text)
-
-
-# --------------------------------------------------------------------------- secrets
-def _cell_secrets(cell: nbformat.NotebookNode, origin: str, notebook: str) -> list[Secret]:
-    kind = "code" if cell.cell_type == "code" else "prose"
-    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", cell.get("id"))
-    secrets = [Secret(f"{origin} {grade_id} ({region.group(1).lower()})",
-                      "code" if region.group(1) != "MARK SCHEME" else "prose", region.group(2),
-                      notebook)
-               for region in _REGION.finditer(cell.source)]
-    is_solution = cell.get("metadata", {}).get("nbgrader", {}).get("solution", False)
-    if is_solution and "BEGIN SOLUTION" not in cell.source:
-        secrets.append(Secret(f"{origin} {grade_id} (whole solution cell)", kind, cell.source, notebook))
-    return secrets
-
-
-def notebook_secrets(path: Path, root: Path) -> list[Secret]:
-    origin = path.relative_to(root).as_posix()
-    return [secret for cell in nbformat.read(path, as_version=4).cells
-            for secret in _cell_secrets(cell, origin, path.stem)]
-
-
-def answer_file_secrets(path: Path, root: Path) -> list[Secret]:
-    """Every answer variant (code) and every description (prose) of a tests/answers file."""
-    origin = path.relative_to(root).as_posix()
-    secrets = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values, strict=True):
-                if isinstance(key, ast.Constant) and isinstance(value, ast.Constant | ast.BinOp):
-                    secrets.append(Secret(f"{origin} {key.value!r}", "prose", str(key.value), path.stem))
-                    code = _string_value(value)
-                    if code is not None:
-                        secrets.append(Secret(f"{origin} {key.value!r}", "code", code, path.stem))
-    return secrets
-
-
-def _string_value(node: ast.AST) -> str | None:
-    """The value of a string literal or a sum of them (``_VIEW + '''...'''``), else None."""
-    try:
-        value = ast.literal_eval(node)
-    except ValueError:
-        parts = [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
-        return "\n".join(parts) if parts else None
-    return value if isinstance(value, str) else None
-
-
-def repository_secrets(root: Path) -> list[Secret]:
-    """All the answers of this repository: solutions, hidden tests, mark schemes, answer files."""
-    secrets = [secret for path in sorted((root / "solutions").glob("*/*.ipynb"))
-               for secret in notebook_secrets(path, root)]
-    secrets += [secret for path in sorted((root / "tests" / "answers").glob("*.py"))
-                for secret in answer_file_secrets(path, root)]
-    return secrets
 
 
 # --------------------------------------------------------------------------- the release
