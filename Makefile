@@ -6,16 +6,26 @@ STAMP := $(VENV)/.install-stamp
 # Tools the venv installs (nbgrader's alembic, jupyter kernels) are found without activating it.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: labs test notebooks reproduce pretrain install lint clean-cache
+.PHONY: labs test notebooks reproduce pretrain release publish install lint clean-cache
 
-labs: $(STAMP)  ## install what is missing, then open the labs in JupyterLab
-	$(BIN)/jupyter lab notebooks/
+# LAB_ARGS passes options to JupyterLab, e.g. make labs LAB_ARGS="--port 8890 --no-browser".
+labs: $(STAMP)  ## install what is missing, then open the labs in JupyterLab (also as root)
+	$(BIN)/python -m scripts.labs $(LAB_ARGS)
 
 test: $(STAMP)  ## install what is missing, then run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 notebooks: $(STAMP)  ## regenerate the student notebooks in notebooks/ from solutions/
 	$(BIN)/python -m scripts.generate_notebooks
+
+# The student release (release.toml names its repository and ref): dist/student/, checked to
+# hold none of the answers. `make publish` commits it to the student repository, tags and pushes
+# (STUDENT_REMOTE=git@github.com:owner/name.git to push over SSH).
+release: notebooks  ## build the student release in dist/student/
+	$(BIN)/python -m scripts.release build
+
+publish: release  ## commit dist/student/ to the student repository, tag it with its ref, push
+	$(BIN)/python -m scripts.release publish $(if $(STUDENT_REMOTE),--remote $(STUDENT_REMOTE))
 
 # Every solution notebook under PROFILE (default: gpu with CUDA, else cpu): results/<profile>.*
 # Offline, leave out notebook 04's pretrained models: REPRODUCE_ARGS="--skip-tag needs-hub".

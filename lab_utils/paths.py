@@ -1,8 +1,9 @@
 """Where the course reads and writes files: data cache, results and figures.
 
-Inside a checkout of the course repository everything lives under the repository root
-(``data/``, ``results/``, ``figures/``, all ignored by git). Installed elsewhere (Colab),
-the current working directory takes its place. Environment variables override both.
+Inside a checkout of the course (the instructor repository or the student release, with
+``lab_utils`` installed from it) everything lives under its root (``data/``, ``results/``,
+``figures/``, all ignored by git). Installed elsewhere (Colab), the current working
+directory takes its place. Environment variables override both.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ FIGURES_ENV_VAR = "SSL_LAB_FIGURES_DIR"
 
 
 def project_root() -> Path:
-    """The course repository's root when ``lab_utils`` is used from a checkout, else the cwd."""
+    """The course's root when ``lab_utils`` is used from a checkout, else the cwd."""
     package_parent = Path(__file__).resolve().parent.parent
-    if (package_parent / "nbgrader_config.py").exists():
+    if (package_parent / "pyproject.toml").is_file() and (package_parent / "notebooks").is_dir():
         return package_parent
     return Path.cwd()
 

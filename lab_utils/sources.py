@@ -1,14 +1,15 @@
-"""Find a data file: the local cache, then a local copy, then the official download.
+"""Find a data file: the local cache, then a local copy, then its download URLs in order.
 
-Every file is checked against its SHA-256 wherever it comes from. When no source works,
-:class:`DataUnavailableError` names every source that was tried and how to fix it.
+Every file is checked against its SHA-256 wherever it comes from. Downloads show a progress
+bar and land in the cache (``$SSL_LAB_CACHE_DIR``; on Colab, point it at Google Drive to keep
+them across runtimes). When no source works, :class:`DataUnavailableError` names every
+source that was tried and how to fix it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tempfile
 import urllib.error
 import urllib.request
@@ -19,6 +20,8 @@ from .paths import cache_dir
 
 LOCAL_COPY_ENV_VAR = "SSL_LAB_DATA_DIR"
 DOWNLOAD_TIMEOUT_S = 60
+# Some hosts refuse Python's default agent; this one says who is asking.
+USER_AGENT = "ssl-lab course data loader (+urllib)"
 
 
 class DataUnavailableError(RuntimeError):
@@ -63,13 +66,39 @@ def local_copy_dir() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def _content_length(response) -> int | None:
+    value = getattr(response, "headers", {}).get("Content-Length")
+    return int(value) if value and value.isdigit() else None
+
+
+def _copy_with_progress(response, stream, label: str) -> None:
+    """Copy a download into ``stream`` under a progress bar (a widget in Jupyter and Colab)."""
+    from tqdm.auto import tqdm
+
+    total = _content_length(response)
+    with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=label,
+              mininterval=0.5) as bar:
+        for block in iter(lambda: response.read(1 << 20), b""):
+            stream.write(block)
+            bar.update(len(block))
+
+
 def download(url: str, destination: Path, sha256: str) -> Path:
-    """Download ``url`` to ``destination`` atomically and verify its checksum."""
+    """Download ``url`` to ``destination`` atomically, with a progress bar, and verify it.
+
+    Nothing is left behind when the download fails or its checksum is wrong.
+    """
     destination.parent.mkdir(parents=True, exist_ok=True)
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     with tempfile.NamedTemporaryFile(dir=destination.parent, delete=False) as partial:
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-            shutil.copyfileobj(response, partial)
-    partial_path = Path(partial.name)
+        partial_path = Path(partial.name)
+        try:
+            with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response:
+                _copy_with_progress(response, partial, destination.name)
+        except BaseException:
+            partial.close()
+            partial_path.unlink()
+            raise
     try:
         verify_sha256(partial_path, sha256)
     except ChecksumError:
@@ -88,28 +117,44 @@ def candidate_paths(name: str) -> list[tuple[str, Path]]:
     return candidates
 
 
-def fetch(remote: RemoteFile) -> Path:
-    """Return a verified local path of ``remote``, downloading it into the cache if needed.
+def download_first(remote: RemoteFile, tried: list[str]) -> Path | None:
+    """Download ``remote`` into the cache from the first of its URLs that works.
 
-    Raises:
-        ChecksumError: a file was found but its SHA-256 is wrong (the message names it).
-        DataUnavailableError: no source has the file (the message lists all of them).
+    Each failed URL is appended to ``tried`` as ``download <url> (<reason>)``.
+    Returns ``None`` when every URL failed.
     """
-    tried: list[str] = []
-    for label, path in candidate_paths(remote.name):
-        if path.is_file():
-            return verify_sha256(path, remote.sha256)
-        tried.append(f"{label}: {path} (not found)")
     for url in remote.urls:
         try:
             return download(url, cache_dir() / remote.name, remote.sha256)
         except (urllib.error.URLError, OSError) as error:
             tried.append(f"download {url} ({error})")
-    raise DataUnavailableError(unavailable_message(remote.name, tried))
+    return None
+
+
+def fetch(remote: RemoteFile, more_places: list[tuple[str, Path]] = ()) -> Path:
+    """Return a verified local path of ``remote``, downloading it into the cache if needed.
+
+    Args:
+        remote: the file, its checksum and download URLs.
+        more_places: further ``(label, path)`` candidates, tried after the local copy and
+            before any download (e.g. a copy that ships inside an installed package).
+    Raises:
+        ChecksumError: a file was found but its SHA-256 is wrong (the message names it).
+        DataUnavailableError: no source has the file (the message lists all of them).
+    """
+    tried: list[str] = []
+    for label, path in [*candidate_paths(remote.name), *more_places]:
+        if path.is_file():
+            return verify_sha256(path, remote.sha256)
+        tried.append(f"{label}: {path} (not found)")
+    downloaded = download_first(remote, tried)
+    if downloaded is None:
+        raise DataUnavailableError(unavailable_message(remote.name, tried))
+    return downloaded
 
 
 def unavailable_message(what: str, tried: list[str]) -> str:
-    """The error text for a data set that no source could provide."""
+    """The error text for a data set that no source could provide: each attempt, then the fix."""
     lines = "\n".join(f"  - {attempt}" for attempt in tried)
     return (
         f"could not load {what}; tried, in order:\n{lines}\n"

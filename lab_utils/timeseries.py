@@ -1,25 +1,26 @@
-"""Time series as tensors: synthetic noisy sines and the UCR/UEA sets that ship with ``aeon``.
+"""Time series as tensors: synthetic noisy sines and four small sets of the UCR/UEA archive.
 
 Every series comes back as a float32 tensor of shape ``(N, C, T)`` (N series, C channels,
 T time steps) with int64 labels ``(N,)``, so a notebook keeps a whole data set in (GPU)
 memory and slices mini-batches from it, as for images.
 
-The UCR/UEA files are read from the ``aeon`` package's own data folder: nothing is
-downloaded. Only the sets that ``aeon`` ships can be loaded (see :func:`available_ucr`).
+The UCR/UEA sets are ``.ts`` text files, found like every data file of the course (see
+:mod:`lab_utils.sources`): the cache, ``$SSL_LAB_DATA_DIR/ucr/``, the copy inside an
+installed ``aeon`` package (which ships these very files; CI reads them there), then a
+download from aeon's repository at a fixed tag. Each file is checked against its SHA-256.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .sources import DataUnavailableError
-
-AEON_REQUIREMENT = "aeon>=1.6,<1.7"
+from .sources import DataUnavailableError, RemoteFile, fetch
 
 # Sizes of the sets the course uses, from the UCR/UEA archive's descriptions
 # (Dau et al. 2019; Bagnall et al. 2018): (train, test, channels, length, classes).
@@ -31,9 +32,34 @@ KNOWN_SIZES: dict[str, tuple[int, int, int, int, int]] = {
     "ItalyPowerDemand": (67, 1029, 1, 24, 2),
 }
 
+# The same bytes as in aeon's wheels (1.0 to 1.6): the files have not changed since 2023.
+UCR_MIRRORS = (
+    "https://raw.githubusercontent.com/aeon-toolkit/aeon/v1.5.0/aeon/datasets/data/",
+    "https://cdn.jsdelivr.net/gh/aeon-toolkit/aeon@v1.5.0/aeon/datasets/data/",
+)
+_UCR_SHA256 = {
+    ("ArrowHead", "TRAIN"): "a83c470aaf611a5f5284377cce27a5fc9f6292bc3d110257b0fd4905ced5ee72",
+    ("ArrowHead", "TEST"): "5417dab42626d41df5e435bb22458c2df40dfad4bcd3b59559bbe72e20e84904",
+    ("BasicMotions", "TRAIN"): "8dc43cc6306cb679c888c01e26f91772ac4441a916da43bac8b79734a538b9d6",
+    ("BasicMotions", "TEST"): "79213102bc6fca1a398ad98ce1185dff0208fa3d1465e687f48288946b0ff8dc",
+    ("GunPoint", "TRAIN"): "f842401779fd9800d247d8b33121a1a4643710a19b24917dbdd9a060ca8630d5",
+    ("GunPoint", "TEST"): "79332750788a6227b325b96bd0d70130c8eb707b9731f8d7dec62b7a7d36017e",
+    ("ItalyPowerDemand", "TRAIN"): "341269cb7e6cef96846b30e774580beec79addb93848ba360145219115a74b7c",
+    ("ItalyPowerDemand", "TEST"): "26122451f87dd0387ef90b18bc8a86c041371b8a1c068004922b939971247144",
+}
+
+
+def _ucr_file(name: str, split: str) -> RemoteFile:
+    relative = f"{name}/{name}_{split}.ts"
+    return RemoteFile(f"ucr/{relative}", _UCR_SHA256[name, split],
+                      tuple(mirror + relative for mirror in UCR_MIRRORS))
+
+
+UCR_FILES: dict[tuple[str, str], RemoteFile] = {key: _ucr_file(*key) for key in _UCR_SHA256}
+
 
 class UnknownDatasetError(ValueError):
-    """Raised for a data set name that ``aeon`` does not ship."""
+    """Raised for a data set name that is not one of the course's UCR/UEA sets."""
 
 
 @dataclass
@@ -132,49 +158,17 @@ def znormalize(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------- UCR / UEA
-def _aeon_data_dir() -> Path:
-    try:
-        import aeon
-    except ImportError as error:
-        raise ImportError(
-            "the UCR/UEA data sets are read from the aeon package, which is not installed; "
-            f'install it with `pip install "{AEON_REQUIREMENT}"` (or `make install`)'
-        ) from error
-    return Path(aeon.__file__).resolve().parent / "datasets" / "data"
-
-
-def _header(path: Path) -> dict[str, str]:
-    """The ``@key value`` lines of a ``.ts`` file's header, keys lower-cased."""
-    header = {}
-    with open(path, encoding="utf-8") as stream:
-        for line in stream:
-            line = line.strip()
-            if line.lower().startswith("@data"):
-                break
-            if line.startswith("@"):
-                key, _, value = line[1:].partition(" ")
-                header[key.lower()] = value.strip().lower()
-    return header
-
-
-def _is_equal_length_classification(train_file: Path) -> bool:
-    header = _header(train_file)
-    return (
-        header.get("classlabel", "false").startswith("true")
-        and header.get("equallength", "true") == "true"
-        and header.get("timestamps", "false") == "false"
-    )
+def _aeon_data_dir() -> Path | None:
+    """The data folder inside an installed ``aeon`` package, found without importing aeon."""
+    spec = importlib.util.find_spec("aeon")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
 
 
 def available_ucr() -> tuple[str, ...]:
-    """Names of the equal-length classification sets that the installed ``aeon`` ships."""
-    names = []
-    for train_file in sorted(_aeon_data_dir().glob("*/*_TRAIN.ts")):
-        name = train_file.name.removesuffix("_TRAIN.ts")
-        test_file = train_file.with_name(f"{name}_TEST.ts")
-        if test_file.is_file() and _is_equal_length_classification(train_file):
-            names.append(name)
-    return tuple(sorted(names, key=str.lower))
+    """Names of the UCR/UEA sets that :func:`load_ucr` can load (their checksums are known)."""
+    return tuple(sorted(KNOWN_SIZES, key=str.lower))
 
 
 def _resolve_name(name: str) -> str:
@@ -187,8 +181,8 @@ def _resolve_name(name: str) -> str:
     )
     suggestion = f" Did you mean {close!r}?" if close else ""
     raise UnknownDatasetError(
-        f"unknown UCR/UEA data set {name!r}.{suggestion} The data sets shipped with the "
-        f"installed aeon (names are case-sensitive) are: {', '.join(available)}"
+        f"unknown UCR/UEA data set {name!r}.{suggestion} The course's data sets "
+        f"(names are case-sensitive) are: {', '.join(available)}"
     )
 
 
@@ -201,16 +195,43 @@ def _class_order(labels: np.ndarray) -> list[str]:
         return names
 
 
-def _read_split(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    from aeon.datasets import load_from_ts_file
+def read_ts(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read a labelled, equal-length ``.ts`` file, the text format of the UCR/UEA archive.
 
-    x, y = load_from_ts_file(str(path))
-    if not isinstance(x, np.ndarray) or x.ndim != 3:
+    After the ``@``-header and the ``@data`` line, each line is one series: its channels
+    separated by ``:``, the values of a channel by ``,``, and the class label last.
+
+    Returns:
+        ``(N, C, T)`` float64 values (a missing value ``?`` becomes NaN) and ``(N,)`` labels
+        as strings.
+    """
+    series, labels = [], []
+    in_data = False
+    with open(path, encoding="utf-8") as stream:
+        for line in stream:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if not in_data:
+                in_data = line.lower().startswith("@data")
+                continue
+            *channels, label = line.split(":")
+            series.append([np.array(c.replace("?", "nan").split(","), dtype=np.float64) for c in channels])
+            labels.append(label.strip())
+    shapes = {(len(channels), len(values)) for channels in series for values in channels}
+    if not in_data or not series or len(shapes) != 1 or not all(labels):
         raise DataUnavailableError(
-            f"{path} did not load as one (N, C, T) array (series of unequal length?); "
-            "choose an equal-length data set from available_ucr()"
+            f"{path} is not a labelled .ts file of equal-length series (shapes {sorted(shapes)[:3]}); "
+            "choose one of the course's data sets from available_ucr()"
         )
-    return x, np.asarray(y)
+    return np.stack([np.stack(channels) for channels in series]), np.asarray(labels)
+
+
+def _ucr_split(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+    remote = UCR_FILES[name, split]
+    aeon_dir = _aeon_data_dir()
+    in_aeon = [("installed aeon package", aeon_dir / name / f"{name}_{split}.ts")] if aeon_dir else []
+    return read_ts(fetch(remote, more_places=in_aeon))
 
 
 def _check_sizes(data: SeriesSet) -> None:
@@ -220,29 +241,27 @@ def _check_sizes(data: SeriesSet) -> None:
     got = (len(data.train_x), len(data.test_x), data.n_channels, data.length, data.n_classes)
     if got != expected:
         raise DataUnavailableError(
-            f"{data.name} from aeon has (train, test, channels, length, classes) = {got}, "
-            f"expected {expected}; the installed aeon ships a different version of it: "
-            f'install `pip install "{AEON_REQUIREMENT}"`'
+            f"{data.name} has (train, test, channels, length, classes) = {got}, expected "
+            f"{expected}: the file is a different version of the data set"
         )
 
 
 def load_ucr(name: str, normalize: bool = False) -> SeriesSet:
-    """A UCR/UEA classification data set from the files inside the ``aeon`` package.
+    """A UCR/UEA classification data set, with the archive's official train/test split.
 
     Args:
-        name: e.g. ``"GunPoint"``, ``"ItalyPowerDemand"``, ``"ArrowHead"`` or, with six
-            channels, ``"BasicMotions"``; :func:`available_ucr` lists every choice.
+        name: ``"GunPoint"``, ``"ItalyPowerDemand"``, ``"ArrowHead"`` or, with six channels,
+            ``"BasicMotions"`` (:func:`available_ucr` lists them).
         normalize: z-normalise each series and channel (most univariate UCR sets already
             are; the multivariate UEA sets are not).
     Returns:
-        a :class:`SeriesSet` with float32 ``(N, C, T)`` series and int64 labels, using the
-        archive's official train/test split.
+        a :class:`SeriesSet` with float32 ``(N, C, T)`` series and int64 labels.
     Raises:
-        UnknownDatasetError: ``name`` is not shipped with ``aeon`` (the message lists them).
+        UnknownDatasetError: ``name`` is not one of the course's sets (the message lists them).
+        DataUnavailableError: no source has the files (the message lists every one tried).
     """
     name = _resolve_name(name)
-    folder = _aeon_data_dir()
-    parts = {split: _read_split(next(folder.glob(f"*/{name}_{split}.ts"))) for split in ("TRAIN", "TEST")}
+    parts = {split: _ucr_split(name, split) for split in ("TRAIN", "TEST")}
     classes = _class_order(np.concatenate([parts["TRAIN"][1], parts["TEST"][1]]))
     index = {label: i for i, label in enumerate(classes)}
 

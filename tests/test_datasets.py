@@ -73,6 +73,9 @@ def test_without_any_source_the_error_lists_every_source_and_the_fix(isolated_da
     assert "SSL_LAB_DATA_DIR (not set)" in message  # the local copy
     assert "download https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz" in message
     assert "set SSL_LAB_DATA_DIR" in message and "internet" in message
+    attempts = [line for line in message.splitlines() if line.startswith("  - ")]
+    assert len(attempts) == 2 + len(datasets.CIFAR10_OFFICIAL.urls), attempts  # cache, local copy, URLs
+    assert message.count("Fix one of these") == 1 and message.rstrip().endswith("yourself.")
 
 
 def test_fetch_downloads_into_the_cache_and_verifies(isolated_data, monkeypatch):
@@ -89,6 +92,50 @@ def test_a_corrupted_download_is_rejected_and_not_kept(isolated_data, monkeypatc
     with pytest.raises(ChecksumError):
         sources.fetch(remote)
     assert not list(isolated_data.glob("*")), "a file that failed its checksum must not stay in the cache"
+
+
+def test_a_download_shows_a_progress_bar(isolated_data, tmp_path, capsys):
+    payload = b"x" * 300_000
+    origin = tmp_path / "thing.bin"
+    origin.write_bytes(payload)
+    remote = RemoteFile("thing.bin", hashlib.sha256(payload).hexdigest(), (origin.as_uri(),))
+    sources.fetch(remote)
+    bar = capsys.readouterr().err
+    assert "thing.bin" in bar and "100%" in bar and "293k" in bar.replace("K", "k")
+
+
+def _official_cifar_archive(path, n_train=4, n_test=2):
+    """A tiny archive in the official layout: pickled batches of (N, 3072) uint8 rows."""
+    import pickle
+
+    rng = np.random.default_rng(0)
+    with tarfile.open(path, "w:gz") as tar:
+        names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+        for name in names:
+            n = n_test if name == "test_batch" else n_train
+            batch = {b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+                     b"labels": list(range(n))}
+            blob = pickle.dumps(batch)
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info.size = len(blob)
+            tar.addfile(info, io.BytesIO(blob))
+    return path
+
+
+def test_cifar10_comes_from_its_second_source_when_the_first_fails(isolated_data, tmp_path, monkeypatch):
+    (tmp_path / "mirror").mkdir()
+    archive = _official_cifar_archive(tmp_path / "mirror" / "cifar-10-python.tar.gz")
+    broken_first = (tmp_path / "down" / "cifar-10-python.tar.gz").as_uri()
+    monkeypatch.setattr(datasets, "CIFAR10_OFFICIAL", RemoteFile(
+        "cifar-10-python.tar.gz", sources.sha256_of(archive), (broken_first, archive.as_uri())))
+    train, test = load_cifar10("train"), load_cifar10("test")
+    assert train.images.shape == (20, 3, 32, 32) and test.images.shape == (2, 3, 32, 32)
+    assert (isolated_data / "cifar-10-python.tar.gz").is_file()
+
+
+def test_the_official_cifar10_archive_has_a_second_source():
+    assert len(datasets.CIFAR10_OFFICIAL.urls) >= 2
+    assert len({url.split("/")[2] for url in datasets.CIFAR10_OFFICIAL.urls}) >= 2, "two hosts"
 
 
 def _jpeg(colour) -> bytes:

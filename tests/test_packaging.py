@@ -49,23 +49,35 @@ def test_colab_never_reinstalls_its_preinstalled_frameworks():
             assert "==" not in requirement, f"{requirement} would force a reinstall in Colab"
 
 
-def test_every_notebook_installs_from_and_links_to_the_repository():
+def test_every_notebook_installs_from_and_links_to_this_repository_at_main():
+    """The instructor's own notebooks point here; `make release` points the student copies at
+    the student repository (tests/test_release.py)."""
+    from scripts.release.notebooks import install_requirements
+
     repository = _pyproject()["project"]["urls"]["Repository"]
     slug = repository.removeprefix("https://github.com/")
     for folder in ("solutions", "notebooks"):
         for path in sorted((ROOT / folder).glob("*/*.ipynb")):
             cells = nbformat.read(path, as_version=4).cells
-            assert "google.colab" in cells[0].source and f"git+{repository}" in cells[0].source, path
+            assert "google.colab" in cells[0].source, path
+            assert install_requirements(cells[0].source) == [f"ssl-lab @ git+{repository}@main"], path
             badge = f"colab.research.google.com/github/{slug}/blob/main/notebooks/{path.parent.name}/{path.name}"
             assert badge in cells[1].source, f"{path}: the Colab badge must link to {badge}"
 
 
+def test_the_setup_cell_says_how_to_keep_downloads_on_google_drive():
+    for path in sorted((ROOT / "solutions").glob("*/*.ipynb")):
+        setup = nbformat.read(path, as_version=4).cells[0].source
+        assert "SSL_LAB_CACHE_DIR" in setup and "HF_HOME" in setup and "Drive" in setup, path
+
+
 def test_data_readme_lists_every_file_checksum_and_pinned_model():
     """data/README.md is where users look up sources; it must name what the code checks."""
-    from lab_utils import datasets, pretrained
+    from lab_utils import datasets, pretrained, timeseries
 
     readme = (ROOT / "data" / "README.md").read_text()
-    remote = [*datasets.MNIST_FILES.values(), datasets.CIFAR10_OFFICIAL, datasets.CIFAR10_JPEG_ARCHIVE]
+    remote = [*datasets.MNIST_FILES.values(), datasets.CIFAR10_OFFICIAL, datasets.CIFAR10_JPEG_ARCHIVE,
+              *timeseries.UCR_FILES.values()]
     for file in remote:
         assert f"`{file.name}`" in readme and file.sha256 in readme, f"data/README.md: {file.name}"
     for spec in pretrained.MODELS.values():

@@ -1,10 +1,15 @@
-"""Time-series data: synthetic sines and the UCR/UEA sets shipped with aeon."""
+"""Time-series data: synthetic sines and four UCR/UEA sets, from aeon's copy or downloaded."""
 
+import hashlib
+
+import nbformat
 import numpy as np
 import pytest
 import torch
+from support import ROOT
 
 from lab_utils import timeseries
+from lab_utils.sources import DataUnavailableError, RemoteFile
 from lab_utils.timeseries import (
     KNOWN_SIZES,
     UnknownDatasetError,
@@ -101,35 +106,98 @@ def test_a_set_of_unexpected_size_is_an_error(monkeypatch):
         load_ucr("GunPoint")
 
 
-def test_a_missing_aeon_says_how_to_install_it(monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_aeon(name, *args, **kwargs):
-        if name == "aeon" or name.startswith("aeon."):
-            raise ImportError("No module named 'aeon'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_aeon)
-    with pytest.raises(ImportError, match="pip install"):
-        available_ucr()
-
-
 def test_series_sets_move_between_devices():
     data = load_ucr("ItalyPowerDemand").to("cpu")
     assert data.train_x.device.type == "cpu" and "ItalyPowerDemand" in repr(data)
 
 
-def test_the_aeon_requirement_is_the_same_everywhere():
-    import tomllib
+TINY_TRAIN = """# a made-up set in the archive's format
+@problemName Tiny
+@timeStamps false
+@univariate false
+@dimensions 2
+@classLabel true up down
+@data
+1,2,3,4:0,0,1,1:up
+4,3,2,1:1,1,0,0:down
+2,3,4,5:0,1,1,1:up
+"""
+TINY_TEST = """@problemName Tiny
+@classLabel true up down
+@data
+5,4,3,2:1,0,0,0:down
+1,?,3,4:0,0,1,1:up
+"""
 
-    import nbformat
-    from support import ROOT
 
-    test_extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
-    assert timeseries.AEON_REQUIREMENT in test_extra
-    assert timeseries.AEON_REQUIREMENT in (ROOT / "environment.yml").read_text()
+@pytest.fixture
+def tiny_set(tmp_path, monkeypatch):
+    """A registered two-channel set "Tiny" whose files sit in ``tmp_path/files``, with no aeon."""
+    files = tmp_path / "files"
+    registered = {}
+    for split, text in (("TRAIN", TINY_TRAIN), ("TEST", TINY_TEST)):
+        path = files / f"Tiny_{split}.ts"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+        remote = RemoteFile(f"ucr/Tiny/Tiny_{split}.ts", hashlib.sha256(text.encode()).hexdigest(),
+                            ((tmp_path / "missing-mirror" / path.name).as_uri(), path.as_uri()))
+        monkeypatch.setitem(timeseries.UCR_FILES, ("Tiny", split), remote)
+        registered[split] = remote
+    monkeypatch.setitem(timeseries.KNOWN_SIZES, "Tiny", (3, 2, 2, 4, 2))
+    monkeypatch.setattr(timeseries, "_aeon_data_dir", lambda: None)
+    return registered
+
+
+def test_a_set_is_downloaded_from_the_first_working_mirror_and_cached(isolated_data, tiny_set, monkeypatch):
+    data = load_ucr("Tiny")
+    assert data.train_x.shape == (3, 2, 4) and data.classes == ("down", "up")
+    assert data.train_y.tolist() == [1, 0, 1] and torch.isnan(data.test_x[1, 0, 1])
+    assert (isolated_data / "ucr" / "Tiny" / "Tiny_TRAIN.ts").read_text() == TINY_TRAIN
+    for split, remote in tiny_set.items():  # the cache alone must now suffice
+        monkeypatch.setitem(timeseries.UCR_FILES, ("Tiny", split), RemoteFile(remote.name, remote.sha256, ()))
+    assert torch.equal(load_ucr("Tiny").train_x, data.train_x)
+
+
+def test_a_set_is_read_from_the_local_copy_folder(isolated_data, tiny_set, tmp_path, monkeypatch, no_network):
+    local = tmp_path / "offline"
+    for split in ("TRAIN", "TEST"):
+        target = local / "ucr" / "Tiny" / f"Tiny_{split}.ts"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(TINY_TRAIN if split == "TRAIN" else TINY_TEST)
+    monkeypatch.setenv("SSL_LAB_DATA_DIR", str(local))
+    assert load_ucr("Tiny").test_x.shape == (2, 2, 4)
+
+
+def test_offline_the_error_names_every_place_tried(isolated_data, tiny_set, no_network):
+    with pytest.raises(DataUnavailableError) as error:
+        load_ucr("Tiny")
+    message = str(error.value)
+    assert str(isolated_data / "ucr" / "Tiny" / "Tiny_TRAIN.ts") in message
+    assert message.count("download file://") == 2 and message.count("Fix one of these") == 1
+
+
+def test_a_file_of_unequal_series_is_refused(tmp_path):
+    path = tmp_path / "Ragged_TRAIN.ts"
+    path.write_text("@classLabel true a b\n@data\n1,2,3:a\n1,2:b\n")
+    with pytest.raises(DataUnavailableError, match="equal-length"):
+        timeseries.read_ts(path)
+
+
+def test_the_reader_agrees_with_aeons_on_the_course_sets():
+    load_from_ts_file = pytest.importorskip("aeon.datasets").load_from_ts_file
+    folder = timeseries._aeon_data_dir()
+    for name, split in timeseries.UCR_FILES:
+        path = folder / name / f"{name}_{split}.ts"
+        ours, labels = timeseries.read_ts(path)
+        theirs, their_labels = load_from_ts_file(str(path))
+        assert np.array_equal(ours, theirs), path
+        assert [label.lower() for label in labels] == [str(label).lower() for label in their_labels]
+
+
+def test_no_notebook_needs_aeon():
+    """Colab has no aeon, and installing it would downgrade Colab's numpy (numba's pin)."""
     for folder in ("solutions", "notebooks"):
-        setup_cell = nbformat.read(ROOT / folder / "05_time_series" / "05_time_series.ipynb", as_version=4).cells[0]
-        assert f'"{timeseries.AEON_REQUIREMENT}"' in setup_cell.source, folder
+        for path in sorted((ROOT / folder).glob("*/*.ipynb")):
+            for cell in nbformat.read(path, as_version=4).cells:
+                if cell.cell_type == "code":
+                    assert "aeon" not in cell.source, f"{path} {cell.get('id')} uses aeon"

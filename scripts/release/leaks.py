@@ -1,0 +1,213 @@
+"""Prove that a student release holds none of the answers.
+
+The secrets (solutions, hidden tests, mark schemes, answer variants: see ``answers``) are
+read from this repository. Three checks look for them in the release:
+
+1. **verbatim**: no substantive line of a secret appears anywhere in the release: not as a
+   line of code (compared without spaces and comments, so re-indenting or re-wrapping does
+   not hide it), nor inside any text. An exercise's instructions may spell out less than
+   half of its answer's lines (a formula the student must use, such as MAE's
+   ``num_keep = int(num_patches * (1 - mask_ratio))``): those lines, found only in the
+   markdown of the exercise's own notebook, are part of the question.
+2. **renamed**: no solution, hidden test or answer variant reappears with other names. With
+   every local name replaced by a placeholder, at least half of a secret's substantive lines,
+   and at least three, found in one notebook cell or module is a copy.
+3. **reference**: no ``lab_utils`` function that a hidden test imports (outside the check
+   helpers of ``lab_utils.checks``) ships: a hidden test imports what it compares the
+   student's answer with, so such a function is the answer, callable by students.
+
+A line is substantive when it holds at least four distinct names, numbers or strings
+besides keywords, ``self`` and common builtins, and is not an import: ``for k in range(4):``,
+``n = len(z1)`` and ``return self.layers(x)`` are the same in any code, and a match on them
+proves nothing. Lines that the notebooks show students on purpose are listed with their
+reason in ``SHARED_WITH_STUDENTS``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from .answers import Secret, repository_secrets
+from .code_lines import code_lines
+from .files import release_files
+
+__all__ = ["Leak", "ReleaseText", "Secret", "code_lines", "find_leaks", "reference_leaks",
+           "renamed_leaks", "repository_secrets", "verbatim_leaks"]
+
+MIN_PROSE_WORDS = 8
+MIN_RENAMED_LINES = 3
+MIN_RENAMED_SHARE = 0.5
+_LAB_UTILS_IMPORT = re.compile(
+    r"^[ \t]*from[ \t]+(lab_utils(?:\.\w+)*)[ \t]+import[ \t]+(?:\(([\w\s,]+)\)|([\w \t,]+))", re.M)
+_LAB_UTILS_ATTRIBUTE = re.compile(r"\b(lab_utils(?:\.\w+)+)")
+
+# Lines of solutions that the student notebooks show on purpose, and why.
+SHARED_WITH_STUDENTS = {
+    "grey=(lab[:,:1]/100).expand(-1,3,-1,-1)":
+        "notebook 02 shows how the grey input is made when it plots the colorizations; the "
+        "exercise is the network and its loss",
+}
+
+
+@dataclass(frozen=True)
+class Leak:
+    secret: str
+    where: str
+    evidence: str
+
+    def __str__(self) -> str:
+        return f"{self.secret} -> {self.where}: {self.evidence}"
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+# --------------------------------------------------------------------------- the release
+@dataclass
+class ReleaseText:
+    """The release's text, one unit per module, notebook cell or other text file."""
+
+    units: list[tuple[str, str, str]]  # (where, kind, text)
+
+    @classmethod
+    def read(cls, release: Path) -> ReleaseText:
+        units = []
+        for path in release_files(release):
+            where = path.relative_to(release).as_posix()
+            if path.suffix == ".ipynb":
+                for cell in nbformat.read(path, as_version=4).cells:
+                    kind = "code" if cell.cell_type == "code" else "prose"
+                    units.append((f"{where} {cell.get('id')}", kind, cell.source))
+            else:
+                try:
+                    text = path.read_text(encoding="utf-8")
+                except UnicodeDecodeError:
+                    continue
+                units.append((where, "code" if path.suffix == ".py" else "prose", text))
+        return cls(units)
+
+
+def _substantive_prose(text: str) -> list[str]:
+    sentences = re.split(r"(?<=[.!?:])\s+|\n", text)
+    return [_collapse(s) for s in sentences if len(s.split()) >= MIN_PROSE_WORDS]
+
+
+def _instructions_of(secret: Secret, where: str, kind: str) -> bool:
+    """Whether the release unit ``where`` is markdown of the notebook that ``secret`` answers."""
+    path = where.split(" ")[0]
+    return kind == "prose" and path.endswith(".ipynb") and Path(path).stem == secret.notebook
+
+
+def verbatim_leaks(secrets: list[Secret], release: ReleaseText) -> list[Leak]:
+    code_index: dict[str, list[str]] = {}
+    for where, kind, text in release.units:
+        if kind == "code":
+            for line in code_lines(text):
+                code_index.setdefault(line.compact, []).append(where)
+    compact_units = [(where, kind, _compact(text)) for where, kind, text in release.units]
+    collapsed_units = [(where, kind, _collapse(text)) for where, kind, text in release.units]
+    kinds = {where: kind for where, kind, _ in release.units}
+    leaks = []
+    for secret in secrets:
+        if secret.kind == "code":
+            needles = {line.compact for line in code_lines(secret.text) if line.substantive}
+            places = {needle: code_index.get(needle, []) + [
+                where for where, kind, text in compact_units if kind == "prose" and needle in text]
+                for needle in needles - SHARED_WITH_STUDENTS.keys()}
+        else:
+            needles = set(_substantive_prose(secret.text))
+            places = {needle: [where for where, _, text in collapsed_units if needle in text]
+                      for needle in needles}
+        spelled_out = {needle for needle, found in places.items()
+                       if found and all(_instructions_of(secret, w, kinds[w]) for w in found)}
+        if 2 * len(spelled_out) < len(needles):
+            places = {needle: found for needle, found in places.items() if needle not in spelled_out}
+        leaks += [Leak(secret.origin, found[0], f"the line {needle!r} appears as it is")
+                  for needle, found in sorted(places.items()) if found]
+    return leaks
+
+
+def renamed_leaks(secrets: list[Secret], release: ReleaseText) -> list[Leak]:
+    unit_lines = [(where, {line.renamed for line in code_lines(text)})
+                  for where, kind, text in release.units if kind == "code"]
+    leaks = []
+    for secret in secrets:
+        if secret.kind != "code":
+            continue
+        lines = {line.renamed for line in code_lines(secret.text)
+                 if line.substantive and line.compact not in SHARED_WITH_STUDENTS}
+        if len(lines) < MIN_RENAMED_LINES:
+            continue
+        for where, present in unit_lines:
+            found = lines & present
+            if len(found) >= MIN_RENAMED_LINES and len(found) >= MIN_RENAMED_SHARE * len(lines):
+                leaks.append(Leak(secret.origin, where,
+                                  f"{len(found)} of its {len(lines)} lines appear with other names"))
+    return leaks
+
+
+def _defines(module: Path, name: str) -> bool:
+    """Whether the module at ``module`` defines or imports ``name`` at its top level."""
+    if not module.is_file():
+        return False
+    for node in ast.parse(module.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
+            return True
+        if isinstance(node, ast.Import | ast.ImportFrom) and any(
+                (alias.asname or alias.name) == name for alias in node.names):
+            return True
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return True
+    return False
+
+
+def _module_file(release: Path, dotted: str) -> Path:
+    parts = dotted.split(".")
+    folder = release.joinpath(*parts)
+    return folder / "__init__.py" if folder.is_dir() else release.joinpath(*parts[:-1], parts[-1] + ".py")
+
+
+def hidden_test_references(text: str) -> set[tuple[str, str]]:
+    """``(module, name)`` of every lab_utils name a hidden test imports or spells out."""
+    references = set()
+    for match in _LAB_UTILS_IMPORT.finditer(text):
+        for name in (match.group(2) or match.group(3)).split(","):
+            if name.strip():
+                references.add((match.group(1), name.strip().split()[0]))
+    for match in _LAB_UTILS_ATTRIBUTE.finditer(text):
+        module, _, name = match.group(1).rpartition(".")
+        references.add((module, name))
+    return {(module, name) for module, name in references
+            if not (module == "lab_utils.checks" or module.startswith("lab_utils.checks."))}
+
+
+def reference_leaks(secrets: list[Secret], release: Path) -> list[Leak]:
+    leaks = []
+    for secret in secrets:
+        if "(hidden tests)" not in secret.origin:
+            continue
+        for module, name in sorted(hidden_test_references(secret.text)):
+            module_file = _module_file(release, module)
+            if _defines(module_file, name):
+                leaks.append(Leak(secret.origin, module_file.relative_to(release).as_posix(),
+                                  f"the hidden test compares with {module}.{name}, which students can call"))
+    return leaks
+
+
+def find_leaks(release: Path, root: Path) -> list[Leak]:
+    """Every answer of ``root`` that can be found in the release folder ``release``."""
+    secrets = repository_secrets(root)
+    text = ReleaseText.read(release)
+    return [*verbatim_leaks(secrets, text), *renamed_leaks(secrets, text),
+            *reference_leaks(secrets, release)]

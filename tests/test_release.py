@@ -1,0 +1,246 @@
+"""The student release (`make release`): all that a student needs, none of the answers, and
+every link at the student repository named in release.toml."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from support import ROOT
+
+from scripts.release import build as build_module
+from scripts.release import leaks, publish
+from scripts.release.build import ReleaseError, assemble, build, instructor_repository
+from scripts.release.config import ReleaseConfig, ReleaseConfigError, load_config
+from scripts.release.notebooks import install_requirements
+from scripts.release.urls import url_problems
+
+STUDENT_FILES = {".gitignore", "LICENSE", "README.md", "data", "environment.yml", "lab_utils",
+                 "notebooks", "pyproject.toml"}
+FORK = ReleaseConfig("uni-example/ssl-course", "term-2027a")
+
+
+@pytest.fixture(scope="module")
+def config() -> ReleaseConfig:
+    return load_config()
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory, config) -> Path:
+    """The release as `make release` assembles it, before its checks."""
+    return assemble(tmp_path_factory.mktemp("release") / "student", config)
+
+
+def _notebooks(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.glob("*/*.ipynb"))
+
+
+# --------------------------------------------------------------------------- contents
+def test_the_release_holds_what_a_student_needs_and_nothing_else(release):
+    assert {entry.name for entry in release.iterdir()} == STUDENT_FILES
+    assert _notebooks(release / "notebooks") == _notebooks(ROOT / "notebooks")
+    assert (release / "lab_utils" / "checks" / "__init__.py").is_file()
+    assert [p.name for p in (release / "data").iterdir()] == ["README.md"]
+    assert not list(release.rglob("__pycache__")) and not list(release.rglob("*.pyc"))
+    readme = (release / "README.md").read_text()
+    assert "pip install -e \".[labs]\"" in readme and "jupyter lab notebooks/" in readme
+    assert "SSL_LAB_CACHE_DIR" in readme and "HF_HOME" in readme and "Mount Drive" in readme
+
+
+def test_no_answer_is_in_the_release(release):
+    found = leaks.find_leaks(release, ROOT)
+    assert not found, "the student release holds answers:\n" + "\n".join(map(str, found))
+
+
+def test_the_student_package_files_carry_no_instructor_tools(release, config):
+    project = tomllib.loads((release / "pyproject.toml").read_text())["project"]
+    assert set(project["optional-dependencies"]) == {"labs"}
+    assert project["urls"]["Repository"] == config.url
+    instructor = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["dependencies"] == instructor["dependencies"]
+    environment = yaml.safe_load((release / "environment.yml").read_text())
+    text = (release / "environment.yml").read_text()
+    for tool in ("pytest", "nbgrader", "nbval", "ruff", "aeon"):
+        assert tool not in text, f"environment.yml still lists {tool}"
+    for requirement in [*project["dependencies"], *project["optional-dependencies"]["labs"]]:
+        name = requirement.split(">")[0].split("=")[0].split("<")[0]
+        assert name in text, f"environment.yml lacks {name}"
+    assert "-e ." in environment["dependencies"][-1]["pip"]
+
+
+# --------------------------------------------------------------------------- links
+def test_every_url_names_the_student_repository(release, config):
+    assert url_problems(release, config, instructor_repository()) == []
+    for path in sorted((release / "notebooks").glob("*/*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        assert install_requirements(cells[0].source) == [config.install_requirement]
+        assert config.colab_url(path.relative_to(release).as_posix()) in cells[1].source
+        assert config.colab_url(path.relative_to(release).as_posix()) in (release / "README.md").read_text()
+
+
+def test_one_setting_moves_every_link_of_a_fork(tmp_path):
+    fork = assemble(tmp_path / "student", FORK)
+    assert url_problems(fork, FORK, instructor_repository()) == []
+    text = "".join(p.read_text(errors="replace") for p in fork.rglob("*") if p.is_file())
+    assert text.count("uni-example/ssl-course@term-2027a") == len(_notebooks(fork / "notebooks"))
+    assert instructor_repository() not in text
+
+
+def test_a_link_to_another_repository_is_reported(tmp_path, release, config):
+    copy = shutil.copytree(release, tmp_path / "copy")
+    readme = copy / "README.md"
+    readme.write_text(readme.read_text() + f"\nSee https://github.com/{instructor_repository()}/tree/main\n")
+    notebook = copy / "notebooks" / "01_intro" / "01_intro_ssl.ipynb"
+    notebook.write_text(notebook.read_text().replace(f"/blob/{config.ref}/", "/blob/main/", 1))
+    found = "\n".join(url_problems(copy, config, instructor_repository()))
+    assert "README.md" in found and "instructor repository" in found
+    assert "01_intro_ssl.ipynb" in found and f"not {config.repository}@{config.ref}" in found
+
+
+# --------------------------------------------------------------------------- the leak checks
+def _solution(origin_part: str) -> leaks.Secret:
+    matches = [s for s in leaks.repository_secrets(ROOT) if origin_part in s.origin]
+    assert matches, f"no secret matches {origin_part!r}"
+    return matches[0]
+
+
+def test_a_verbatim_solution_line_is_found_even_re_indented(tmp_path, release):
+    copy = shutil.copytree(release, tmp_path / "copy")
+    secret = _solution("random_masking (solution)")
+    line = next(line for line in leaks.code_lines(secret.text) if line.substantive)
+    module = copy / "lab_utils" / "augment.py"
+    spaced = " ".join(text for _, text in line.tokens)  # other spacing, same code
+    module.write_text(module.read_text() + f"\n\ndef helper(num_patches, mask_ratio):\n    {spaced}\n")
+    found = leaks.find_leaks(copy, ROOT)
+    assert any(leak.secret == secret.origin and leak.where == "lab_utils/augment.py" for leak in found)
+
+
+def test_a_renamed_copy_of_a_solution_is_found(tmp_path, release):
+    copy = shutil.copytree(release, tmp_path / "copy")
+    secret = _solution("knn_predict (solution)")
+    renamed = (secret.text.replace("train", "reference").replace("labels", "targets")
+               .replace("chunk", "block").replace("votes", "tally"))
+    notebook_path = copy / "notebooks" / "03_simclr" / "03_simclr.ipynb"
+    notebook = nbformat.read(notebook_path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell("def neighbours(a, b, c, k):\n" + renamed,
+                                                    id="planted"))
+    nbformat.write(notebook, notebook_path)
+    found = leaks.find_leaks(copy, ROOT)
+    assert any(leak.secret == secret.origin and leak.where.endswith("planted")
+               and "other names" in leak.evidence for leak in found)
+
+
+def test_a_reference_that_hidden_tests_import_is_found(tmp_path):
+    release = tmp_path / "release"
+    (release / "lab_utils").mkdir(parents=True)
+    (release / "lab_utils" / "metrics.py").write_text("def reference_answer(x):\n    return x\n")
+    (release / "lab_utils" / "checks").mkdir()
+    (release / "lab_utils" / "checks" / "demo.py").write_text("def check_answer(f):\n    pass\n")
+    hidden = leaks.Secret("demo answer_tests (hidden tests)", "code",
+                          "from lab_utils.checks.demo import check_answer\n"
+                          "from lab_utils.metrics import reference_answer\n", "demo")
+    found = leaks.reference_leaks([hidden], release)
+    assert [(leak.where, "reference_answer" in leak.evidence) for leak in found] == [
+        ("lab_utils/metrics.py", True)]
+
+
+def test_trivial_and_instructed_lines_are_no_leaks():
+    solution = leaks.Secret("demo x (solution)", "code",
+                            "for k in range(4):\n    n = len(z1)\n"
+                            "keep = int(count * (1 - ratio))\n"
+                            "order = torch.rand(batch, count, generator=gen).argsort(dim=1)\n"
+                            "return order[:, :keep], order.argsort(dim=1)\n", "demo")
+    text = leaks.ReleaseText([
+        ("notebooks/demo/demo.ipynb cell-01", "prose", "Use `keep = int(count * (1 - ratio))`."),
+        ("notebooks/demo/demo.ipynb cell-02", "code", "for k in range(4):\n    n = len(z1)\n"),
+    ])
+    assert leaks.verbatim_leaks([solution], text) == []
+    spelled_out = leaks.ReleaseText([("notebooks/demo/demo.ipynb cell-01", "prose", solution.text)])
+    assert len(leaks.verbatim_leaks([solution], spelled_out)) == 3, "a whole answer in the text leaks"
+    elsewhere = leaks.ReleaseText([("notebooks/other/other.ipynb cell-01", "prose",
+                                    "keep = int(count * (1 - ratio))")])
+    assert len(leaks.verbatim_leaks([solution], elsewhere)) == 1
+
+
+# --------------------------------------------------------------------------- packaging
+def test_pip_install_of_the_release_gives_a_working_lab_utils(release, config, tmp_path):
+    target, copy = tmp_path / "site", shutil.copytree(release, tmp_path / "student")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--no-build-isolation", "--target", str(target), str(copy)],
+                   check=True, capture_output=True, text=True, cwd=tmp_path)
+    # pip builds in the folder (build/, *.egg-info): what it leaves there is no part of the release
+    assert url_problems(copy, config, instructor_repository()) == []
+    script = (
+        "import lab_utils, lab_utils.checks.simclr, lab_utils.paths as paths, pathlib\n"
+        "from lab_utils import timeseries\n"
+        "from lab_utils.rocket import Rocket\n"
+        "assert pathlib.Path(lab_utils.__file__).is_relative_to(pathlib.Path.cwd() / 'site')\n"
+        "assert paths.project_root() == pathlib.Path.cwd()\n"
+        "x, y = timeseries.make_sines(n=8, length=32)\n"
+        "print(Rocket(n_kernels=20, random_state=0).fit_transform(x).shape)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    run = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "(8, 40)"
+    metadata = next(target.glob("ssl_lab-*.dist-info")) / "METADATA"
+    assert f"Project-URL: Repository, {config.url}" in metadata.read_text()
+
+
+# --------------------------------------------------------------------------- build and publish
+def test_build_refuses_a_release_with_an_answer_and_writes_nothing(tmp_path, monkeypatch, config):
+    planted = leaks.Leak("solutions/x.ipynb y (solution)", "lab_utils/z.py", "the line 'w' appears")
+    monkeypatch.setattr(build_module, "find_leaks", lambda release, root: [planted])
+    with pytest.raises(ReleaseError, match="lab_utils/z.py"):
+        build(tmp_path / "student", config)
+    assert not (tmp_path / "student").exists()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("not a release")
+    monkeypatch.setattr(build_module, "find_leaks", lambda release, root: [])
+    with pytest.raises(ReleaseError, match="not a student release"):
+        build(tmp_path / "mine", config)
+    assert (tmp_path / "mine" / "thesis.tex").exists()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "must hold"),
+    ('[student]\nrepository = "no-slash"\nref = "v1"\n', "owner/name"),
+    ('[student]\nrepository = "a/b"\nref = "release/2027"\n', "without '/'"),
+])
+def test_a_bad_release_setting_is_a_clear_error(tmp_path, text, message):
+    path = tmp_path / "release.toml"
+    path.write_text(text)
+    with pytest.raises(ReleaseConfigError, match=message):
+        load_config(path)
+
+
+def _git(*args, cwd):
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def test_publish_commits_and_tags_each_release_and_never_moves_a_tag(tmp_path, monkeypatch, release):
+    for variable in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"):
+        monkeypatch.setenv(variable, "Course Staff")
+    for variable in ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.setenv(variable, "staff@example.org")
+    monkeypatch.setattr(publish, "problems", lambda release, config, root: [])
+    remote = tmp_path / "student.git"
+    _git("init", "--quiet", "--bare", str(remote), cwd=tmp_path)
+    first, second = ReleaseConfig("uni-example/ssl-course", "v1"), ReleaseConfig("uni-example/ssl-course", "v2")
+    clone = tmp_path / "clone"
+    publish.publish(release, first, remote=str(remote), clone=clone, allow_dirty=True)
+    assert _git("show", "v1:notebooks/05_time_series/05_time_series.ipynb", cwd=remote)
+    assert set(_git("ls-tree", "--name-only", "v1", cwd=remote).split()) == STUDENT_FILES
+    with pytest.raises(publish.PublishError, match="never change"):
+        publish.publish(release, first, remote=str(remote), clone=clone, allow_dirty=True)
+    publish.publish(release, second, remote=str(remote), clone=clone, allow_dirty=True)
+    assert _git("rev-list", "--count", "main", cwd=remote).strip() == "2"
+    assert _git("rev-parse", "v1^{commit}", cwd=remote) == _git("rev-parse", "main~1", cwd=remote)
