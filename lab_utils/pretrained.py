@@ -316,7 +316,8 @@ def load_pretrained(name: str, *, profile: str | None = None,
     """
     spec = _spec(name)
     profile = resolve_profile(profile)
-    local_only = profile == "smoke" or hub_offline()
+    # Neither the smoke profile nor a dry run ever downloads the 0.9 GB of weights.
+    local_only = profile == "smoke" or hub_offline() or dry_run.active()
     model_class = getattr(_transformers(), spec.architecture)
     try:
         model = _from_pretrained(model_class, spec.name, spec.revision, local_only,

@@ -145,6 +145,7 @@ def test_a_dry_run_without_the_hub_stands_in_a_random_model_of_the_real_size(cal
         loaded = load_pretrained("google/vit-base-patch16-224", profile="gpu")
     assert loaded.stand_in and loaded.image_size == 224
     assert sum(p.numel() for p in loaded.model.parameters()) > 80e6  # ViT-B/16: 86 M
+    assert calls[0]["local_files_only"], "a dry run never downloads"
 
 
 def test_the_feature_batch_fits_the_free_memory(calls, monkeypatch):
