@@ -12,6 +12,11 @@ time and the backbone's linear-probe accuracy on the ``pretrain`` probe sets (10
 labelled and 10,000 test images). A crash later in a notebook keeps what was saved.
 The checkpoints are trained by the notebooks' own code: there is no second copy of any
 method to drift apart from what students see.
+
+    python -m scripts.pretrain --update-readme      # only rewrite the README's table
+
+``--update-readme`` writes the README's table of checkpoints (between
+``<!-- checkpoints:start -->`` and ``<!-- checkpoints:end -->``) from the registry.
 """
 
 from __future__ import annotations
@@ -178,6 +183,30 @@ def run_notebook(path: Path, exports: Sequence[Export], output: Path, commit: st
     return saved
 
 
+CHECKPOINT_ORDER = [export.name for exports in PLAN.values() for export in exports]
+
+
+def checkpoints_markdown(entries: dict) -> str:
+    """The README's table of course checkpoints: budget, probe accuracy, where they were made."""
+    from scripts.reproduce.tables import markdown_table
+
+    rows = []
+    for name in sorted(entries, key=lambda n: CHECKPOINT_ORDER.index(n) if n in CHECKPOINT_ORDER else 99):
+        entry = entries[name]
+        minutes = "-" if entry.train_seconds is None else f"{entry.train_seconds / 60:.0f} min"
+        rows.append((entry.method, f"{100 * entry.probe_accuracy:.1f} %", entry.describe(), minutes,
+                     f"`{entry.commit}`", entry.hardware))
+    probes = sorted({entry.probe for entry in entries.values()})
+    header = ("checkpoint", "linear probe", "budget", "training time", "commit", "trained on")
+    return f"Probe: {'; '.join(probes)}.\n\n" + markdown_table(header, rows)
+
+
+def update_readme(entries: dict, readme: Path = ROOT / "README.md") -> None:
+    from scripts.reproduce.readme import update_readme as replace_block
+
+    replace_block(readme, "checkpoints", checkpoints_markdown(entries), kind="")
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -185,6 +214,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help=f"notebooks to run, of {', '.join(PLAN)} (default: all, 03 first)")
     parser.add_argument("--output", type=Path, default=None,
                         help="checkpoint folder (default: lab_utils/course_checkpoints)")
+    parser.add_argument("--update-readme", action="store_true",
+                        help="train nothing: write the README's table of checkpoints from the registry")
     return parser.parse_args(argv)
 
 
@@ -197,6 +228,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"unknown notebooks {', '.join(unknown)}; choose from {', '.join(PLAN)}")
         return 2
     output = (args.output or CHECKPOINT_DIR).resolve()
+    if args.update_readme:
+        from lab_utils.checkpoints import registry
+
+        update_readme(registry(output))
+        print("updated the table of course checkpoints in README.md")
+        return 0
     commit, machine = git_commit(), hardware()
     print(f"course checkpoints into {output}, commit {commit}, {machine}")
     for name in args.notebooks or ["03_simclr", "02_pretext_tasks", "04_mae_dinov2"]:

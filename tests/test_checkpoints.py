@@ -109,3 +109,14 @@ def test_assignment_detection_is_top_level_only():
 
     assert assigns("x = 1\nsimclr = SimCLR()\n", "simclr")
     assert not assigns("    simclr = SimCLR()\nsimclr_steps = []\n", "simclr")
+
+
+def test_the_readme_table_of_checkpoints_is_the_registrys():
+    from scripts.pretrain import checkpoints_markdown
+    from support import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("<!-- checkpoints:start -->\n", 1)[1].split("<!-- checkpoints:end -->", 1)[0]
+    entries = checkpoints.registry()
+    expected = checkpoints_markdown(entries) + "\n" if entries else ""
+    assert block == expected, "README.md's checkpoint table is stale: python -m scripts.pretrain --update-readme"

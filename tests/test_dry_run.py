@@ -98,3 +98,28 @@ def test_a_dry_run_never_touches_the_feature_cache(two_steps, tmp_path, monkeypa
                                              revision="r", subset="s", batch_size=4)
     assert features.shape == (20, 48)
     assert not (tmp_path / "features").exists()
+
+
+def test_keras_training_gets_no_callback_outside_a_dry_run(monkeypatch):
+    monkeypatch.delenv(dry_run.MAX_STEPS_ENV_VAR, raising=False)
+    assert dry_run.keras_callbacks(batch_size=32) == []
+
+
+def test_a_keras_fit_stops_after_the_cap_and_its_planned_cost_is_counted(two_steps, monkeypatch):
+    keras = pytest.importorskip("keras")
+    import numpy as np
+
+    monkeypatch.setattr(dry_run, "costs", dry_run.Costs())
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, name="conv"),
+                              keras.layers.Flatten(), keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    seen = []
+    stop = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(batch))
+    model.fit(np.zeros((320, 8, 8, 1)), np.zeros(320), batch_size=32, epochs=5, verbose=0,
+              callbacks=[*dry_run.keras_callbacks(batch_size=32), stop])
+    assert len(seen) == 2, "two batches, then training stops"
+    conv = 2 * 6 * 6 * (3 * 3 * 1 * 4)          # 6x6 outputs, a 3x3x1x4 kernel
+    dense = 2 * (6 * 6 * 4 * 2)
+    assert dry_run.keras_forward_flops(model) == conv + dense
+    assert dry_run.costs.train_steps == 5 * 10
+    assert dry_run.costs.train_flops == 50 * 3 * 32 * (conv + dense)
