@@ -112,8 +112,9 @@ def test_assignment_detection_is_top_level_only():
 
 
 def test_the_readme_table_of_checkpoints_is_the_registrys():
-    from scripts.pretrain import checkpoints_markdown
     from support import ROOT
+
+    from scripts.pretrain import checkpoints_markdown
 
     readme = (ROOT / "README.md").read_text()
     block = readme.split("<!-- checkpoints:start -->\n", 1)[1].split("<!-- checkpoints:end -->", 1)[0]

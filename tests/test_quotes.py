@@ -239,7 +239,7 @@ def test_no_measured_number_of_the_readme_or_the_notebooks_goes_unmarked():
 
 
 def test_the_results_tables_are_those_of_the_results_files():
-    from scripts.reproduce.tables import full_markdown, summary_markdown
+    from scripts.reproduce.reports import readme_block, report_markdown
 
     readme = (ROOT / "README.md").read_text()
     reports = [path for path in sorted((ROOT / "results").glob("*.json"))
@@ -247,11 +247,11 @@ def test_the_results_tables_are_those_of_the_results_files():
     assert reports, "results/cpu.json at least"
     for path in reports:
         report = json.loads(path.read_text())
-        assert path.with_suffix(".md").read_text() == full_markdown(report), (
+        assert path.with_suffix(".md").read_text() == report_markdown(report), (
             f"{path.with_suffix('.md').name} is stale: python -m scripts.reproduce --profile {path.stem} --tables-only")
         start, end = f"<!-- results:{path.stem}:start -->\n", f"\n<!-- results:{path.stem}:end -->"
         if start in readme:
             block = readme.split(start, 1)[1].split(end, 1)[0]
-            assert block == summary_markdown(report), (
+            assert block == readme_block(report), (
                 f"the README's {path.stem} block is stale: python -m scripts.reproduce "
                 f"--profile {path.stem} --tables-only --update-readme")

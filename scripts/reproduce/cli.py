@@ -10,13 +10,12 @@ from pathlib import Path
 from lab_utils.profiles import BUDGETS, PROFILES
 
 from .collect import merge_into_previous, reproduce
-from .dry_run import dry_run_markdown, is_dry_run, report_profile
+from .dry_run import is_dry_run, report_profile
 from .headlines import missing_headlines
 from .paths import README, RESULTS, select_notebooks
 from .quotes import QuoteError, Results, update_quotes
 from .readme import update_readme
-from .reports import read_report, write_reports
-from .tables import summary_markdown
+from .reports import read_report, readme_block, write_reports
 
 
 def default_profile() -> str:
@@ -68,8 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in write_reports(report, args.output_dir):
         print(f"wrote {path}")
     if args.update_readme:
-        block = dry_run_markdown(report) if is_dry_run(report) else summary_markdown(report)
-        update_readme(README, named, block)
+        update_readme(README, named, readme_block(report))
         print(f"updated the {named} table in {README}")
     if args.update_quotes:
         try:
