@@ -7,7 +7,6 @@ plots, checks) and never an exercise's answer.
 from .datasets import ImageSet, load_cifar10, load_digits, load_mnist, stratified_indices
 from .evaluation import (
     extract_features,
-    knn_accuracy,
     label_efficiency,
     linear_probe,
     probe_encoder,
@@ -31,7 +30,6 @@ __all__ = [
     "UnknownProfileError",
     "extract_features",
     "get_budget",
-    "knn_accuracy",
     "label_efficiency",
     "linear_probe",
     "probe_encoder",

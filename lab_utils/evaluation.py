@@ -1,7 +1,8 @@
-"""Evaluate representations: frozen features, linear probe, cosine k-NN, t-SNE, label efficiency.
+"""Evaluate representations: frozen features, linear probe, t-SNE, label efficiency.
 
 All CIFAR-10 numbers in the course use one protocol: frozen features, standardised, a
-logistic-regression probe trained on a labelled subset and scored on the test images.
+logistic-regression probe trained on a labelled subset and scored on the test images. The
+cosine k-NN classifier is not here: it is an exercise of notebook 04.
 """
 
 from __future__ import annotations
@@ -116,36 +117,6 @@ def linear_probe(
 def _check_aligned(x: np.ndarray, y: np.ndarray, name: str) -> None:
     if len(x) != len(y):
         raise ValueError(f"{name} features have {len(x)} rows but {name} labels have {len(y)}")
-
-
-@torch.inference_mode()
-def knn_accuracy(
-    train_x: torch.Tensor,
-    train_y: torch.Tensor,
-    test_x: torch.Tensor,
-    test_y: torch.Tensor,
-    k: int = 20,
-    chunk: int = 1_024,
-) -> float:
-    """Accuracy of a cosine-similarity k-NN classifier (votes weighted by similarity).
-
-    Args:
-        train_x: ``(N, D)`` features; train_y: ``(N,)`` int labels.
-        test_x: ``(M, D)`` features; test_y: ``(M,)`` int labels.
-    """
-    train_x = nn.functional.normalize(torch.as_tensor(train_x).float(), dim=1)
-    test_x = nn.functional.normalize(torch.as_tensor(test_x).float(), dim=1)
-    train_y, test_y = torch.as_tensor(train_y).long(), torch.as_tensor(test_y).long()
-    n_classes = int(max(train_y.max(), test_y.max())) + 1
-    k = min(k, len(train_x))
-    correct = 0
-    for start in range(0, len(test_x), chunk):
-        similarity = test_x[start : start + chunk] @ train_x.T  # (chunk, N)
-        top_sim, top_idx = similarity.topk(k, dim=1)
-        votes = torch.zeros(len(top_idx), n_classes)
-        votes.scatter_add_(1, train_y[top_idx], top_sim)
-        correct += int((votes.argmax(1) == test_y[start : start + chunk]).sum())
-    return correct / len(test_x)
 
 
 def tsne_embed(features: ArrayLike, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:

@@ -23,7 +23,7 @@ def masking_by_permutations(batch_size, num_patches, mask_ratio, generator=None)
                           for _ in range(batch_size)])
     restore = torch.empty_like(orders).scatter_(
         1, orders, torch.arange(num_patches).expand(batch_size, -1).contiguous())
-    mask = torch.ones(batch_size, num_patches, dtype=torch.bool).scatter_(1, orders[:, :keep], False)
+    mask = torch.ones(batch_size, num_patches).scatter_(1, orders[:, :keep], 0.0)
     return orders[:, :keep], restore, mask
 
 
@@ -112,6 +112,15 @@ def test_masking_check_rejects_rounding_and_a_fixed_keep_set():
         checks.check_random_masking(rounded)
     with pytest.raises(CheckFailed):
         checks.check_random_masking(first_patches)
+
+
+def test_masking_check_rejects_a_boolean_mask():
+    def boolean(batch_size, num_patches, mask_ratio, generator=None):
+        ids_keep, restore, mask = masking_by_sorting(batch_size, num_patches, mask_ratio, generator)
+        return ids_keep, restore, mask.bool()
+
+    with pytest.raises(CheckFailed, match="float32"):
+        checks.check_random_masking(boolean)
 
 
 def test_masking_check_rejects_an_ignored_generator():

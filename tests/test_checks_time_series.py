@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+import lab_utils
+from lab_utils import timeseries
 from lab_utils.checks import CheckFailed
 from lab_utils.checks import time_series as checks
 
@@ -42,14 +45,20 @@ def random_span_mask(n, length, mask_ratio, span, generator):
     return ((steps >= starts) & (steps < starts + span)).any(dim=1)
 ''',
     "masked_mse": ANSWERS.CORRECT["masked_mse"]["weighted sum over a float mask"],
-    "augmentations": ANSWERS._augment(),
+    "jitter": ANSWERS.CORRECT["jitter"]["normal_ into an empty tensor"],
+    "scale": ANSWERS.CORRECT["scale"]["normal_(1, sigma)"],
+    "random_crop": ANSWERS.CORRECT["random_crop"]["unfold lists every window"],
+    "info_nce": ANSWERS.CORRECT["info_nce"]["one cross-entropy over both directions stacked"],
 }
 
 RUN = {
     "sequence_autoencoder": lambda ns: checks.check_sequence_autoencoder(ns["SequenceAutoencoder"]),
     "random_span_mask": lambda ns: checks.check_random_span_mask(ns["random_span_mask"]),
     "masked_mse": lambda ns: checks.check_masked_mse(ns["masked_mse"]),
-    "augmentations": lambda ns: checks.check_augmentations(ns["jitter"], ns["scale"], ns["random_crop"]),
+    "jitter": lambda ns: checks.check_jitter(ns["jitter"]),
+    "scale": lambda ns: checks.check_scale(ns["scale"]),
+    "random_crop": lambda ns: checks.check_random_crop(ns["random_crop"]),
+    "info_nce": lambda ns: checks.check_info_nce(ns["info_nce"]),
 }
 
 # Wrong answers that only the hidden tests catch (the visible checks cannot tell them apart).
@@ -57,7 +66,7 @@ HIDDEN_ONLY = {("random_span_mask", "number of spans truncated with int()")}
 
 
 def _namespace(source: str) -> dict:
-    namespace = {"torch": torch, "nn": nn}
+    namespace = {"torch": torch, "nn": nn, "F": F, "lab_utils": lab_utils, "timeseries": timeseries}
     exec(source, namespace)
     return namespace
 
@@ -88,6 +97,13 @@ def test_wrong_answers_fail_with_a_message(grade_id, name, source):
     assert "expected" in str(error.value) or "not implemented" in str(error.value)
 
 
+@pytest.mark.parametrize("grade_id,name,source", _cases(ANSWERS.LAB_UTILS_ONLY), ids=lambda v: str(v)[:40])
+def test_answers_from_lab_utils_alone_fail(grade_id, name, source):
+    # A failed check, or a helper that the package no longer has.
+    with pytest.raises((CheckFailed, AttributeError)):
+        RUN[grade_id](_namespace(source))
+
+
 def test_an_unimplemented_exercise_says_so():
     def random_span_mask(n, length, mask_ratio, span, generator):
         raise NotImplementedError
@@ -101,3 +117,28 @@ def test_single_thread_restores_the_thread_count():
     with checks.single_thread():
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("latent_dim", [2, 5])
+def test_bottleneck_rank_sees_the_code_size_and_a_shortcut_around_it(latent_dim):
+    torch.manual_seed(0)
+    encoder, decoder = nn.Linear(12, latent_dim), nn.Linear(latent_dim, 12)
+    x = torch.randn(1, 1, 12)
+
+    class ThroughCode(nn.Module):
+        def forward(self, x):
+            return decoder(torch.relu(encoder(x.flatten(1)))).view_as(x)
+
+    class AroundCode(ThroughCode):
+        def forward(self, x):
+            return x + super().forward(x)
+
+    assert checks.bottleneck_rank(ThroughCode(), x) <= latent_dim
+    assert checks.bottleneck_rank(AroundCode(), x) == 12
+
+
+def test_signed_sequences_span_a_plane_and_reach_the_amplitude():
+    x = checks.signed_sequences(8, 20)
+    assert x.shape == (8, 1, 20)
+    assert torch.linalg.matrix_rank(x.flatten(1)) == 2
+    assert torch.allclose(x.abs().amax(dim=(1, 2)), torch.linspace(1.0, 2.5, 8))

@@ -6,7 +6,6 @@ from torch import nn
 import lab_utils
 from lab_utils.evaluation import (
     extract_features,
-    knn_accuracy,
     label_efficiency,
     linear_probe,
     tsne_embed,
@@ -71,15 +70,6 @@ def test_linear_probe_separates_separable_classes_and_fails_on_noise():
 def test_linear_probe_names_misaligned_inputs():
     with pytest.raises(ValueError, match="train features have 4 rows but train labels have 3"):
         linear_probe(np.zeros((4, 2)), np.zeros(3), np.zeros((2, 2)), np.zeros(2))
-
-
-def test_knn_uses_cosine_similarity():
-    # Same directions, very different lengths: cosine k-NN must ignore the length.
-    train_x = torch.tensor([[1.0, 0.0], [100.0, 1.0], [0.0, 1.0], [1.0, 100.0]])
-    train_y = torch.tensor([0, 0, 1, 1])
-    test_x = torch.tensor([[50.0, 0.1], [0.01, 3.0]])
-    assert knn_accuracy(train_x, train_y, test_x, torch.tensor([0, 1]), k=1) == 1.0
-    assert knn_accuracy(train_x, train_y, test_x, torch.tensor([1, 0]), k=1) == 0.0
 
 
 def test_tsne_gives_two_coordinates_per_point():

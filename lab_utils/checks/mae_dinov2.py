@@ -42,6 +42,9 @@ def check_masking_properties(random_masking: Callable, batch: int, patches: int,
     check_shape(f"mask {where}", mask, (batch, patches))
     for name, value in (("ids_keep", ids_keep), ("ids_restore", ids_restore)):
         expect(value.dtype == torch.int64, f"{name}'s dtype", "torch.int64", value.dtype)
+    expect(mask.dtype == torch.float32, "mask's dtype", "torch.float32 (1.0 hidden, 0.0 visible)",
+           mask.dtype, "MAE's mask is a float tensor, as transformers' ViT-MAE returns it: "
+           "convert a boolean mask with .float()")
     values = torch.unique(mask.float()).tolist()
     expect(set(values) <= {0.0, 1.0}, "the values in mask", "only 0 (visible) and 1 (hidden)",
            values)

@@ -18,7 +18,8 @@ from .core import CheckFailed, call_student, check_close, check_shape, expect, p
 __all__ = [
     "CheckFailed",
     "check_enqueue",
-    "check_momentum_encoder",
+    "check_momentum_copy",
+    "check_momentum_update",
     "check_nt_xent",
     "check_projection_head",
     "check_random_apply",
@@ -104,11 +105,49 @@ def _views(simclr_view: Callable, images: torch.Tensor, seed: int) -> torch.Tens
     return views.detach().float()
 
 
+def _plaid(n: int, size: int, period: int) -> torch.Tensor:
+    """``(n, 3, size, size)`` uint8 grey images: a sine along x plus a sine along y.
+
+    Grey stays grey under saturation, hue and grayscale; brightness and contrast change it
+    affinely, which moves neither the midline crossings of its profiles nor their spacing.
+    """
+    wave = torch.sin(2 * math.pi * (torch.arange(size) + 0.5) / period)
+    image = 128 + 20 * (wave.view(1, -1) + wave.view(-1, 1))
+    return image.round().to(torch.uint8).expand(n, 3, size, size).contiguous()
+
+
+def _half_period(profiles: torch.Tensor) -> torch.Tensor:
+    """``(N, L)`` wave profiles -> ``(N,)`` mean distance between consecutive midline
+    crossings (linearly interpolated), NaN where there are fewer than two."""
+    centred = profiles - (profiles.amax(1, keepdim=True) + profiles.amin(1, keepdim=True)) / 2
+    left, right = centred[:, :-1], centred[:, 1:]
+    crosses = left * right < 0
+    where = torch.arange(profiles.shape[1] - 1) + left / torch.where(crosses, left - right, 1.0)
+    count = crosses.sum(1)
+    first = torch.where(crosses, where, math.inf).amin(1)
+    last = torch.where(crosses, where, -math.inf).amax(1)
+    return torch.where(count >= 2, (last - first) / (count - 1).clamp(min=1), math.nan)
+
+
+def crop_areas(simclr_view: Callable, n: int = 400, size: int = 64, period: int = 8,
+               seed: int = 6) -> torch.Tensor:
+    """``(n,)`` fractions of the image area that each view shows, measured from the views.
+
+    A view that shows a fraction ``w`` of the width stretches the waves along x by ``1 / w``,
+    so ``w = (period / 2) / (spacing of the midline crossings)``; the same along y.
+    """
+    views = _views(simclr_view, _plaid(n, size, period), seed=seed)[:, 0]
+    width = period / 2 / _half_period(views.mean(dim=1))   # columns: averaged over rows
+    height = period / 2 / _half_period(views.mean(dim=2))
+    return width * height
+
+
 def check_simclr_view(simclr_view: Callable, size: int = 32, small: int = 16) -> None:
     """``simclr_view(uint8 images (N, 3, H, W), generator) -> float views (N, 3, H, W)``.
 
-    Statistics over many images test each part: per-image crops, flips with p=0.5, colour
-    jitter with p=0.8 and grayscale with p=0.2 (on ``small x small`` images, to be quick).
+    Statistics over many images test each part: per-image crops covering 20 to 100 % of
+    the area, flips with p=0.5, colour jitter with p=0.8 and grayscale with p=0.2 (on
+    ``small x small`` images, to be quick).
     """
     grey = torch.linspace(-1, 1, size)
     base = torch.stack([torch.outer(grey, grey).abs() * 200,
@@ -125,6 +164,10 @@ def check_simclr_view(simclr_view: Callable, size: int = 32, small: int = 16) ->
     second = _views(simclr_view, same, seed=1)
     expect(float((second - views).abs().mean()) > 1e-3,
            "two views of the same images differ", "different views", "identical views")
+    again = _views(simclr_view, same, seed=0)
+    expect(torch.equal(again, views), "two calls with equally seeded generators",
+           "the same views", "different views",
+           "pass `generator` to every random step (crop, flip, jitter and both coins)")
 
     coloured = _uniform_colour_images(2000, small, _generator(2))
     views = _views(simclr_view, coloured, seed=3)
@@ -157,6 +200,18 @@ def check_simclr_view(simclr_view: Callable, size: int = 32, small: int = 16) ->
            f"fewer than {full - 2:.0f} on average, spread above 0.5",
            f"mean {float(crossings.mean()):.2f}, spread {float(crossings.std()):.2f}",
            "apply augment.random_resized_crop first")
+    areas = crop_areas(simclr_view)
+    expect(bool(torch.isfinite(areas).all()), "the crop area of every view can be measured",
+           "a stretched copy of part of the image in each view", "views without a clear "
+           "copy of the image", "crop, then resize: augment.random_resized_crop")
+    tiny, small_share, large = ((areas < 0.17).float().mean(), (areas < 0.3).float().mean(),
+                                (areas > 0.8).float().mean())
+    expect(float(tiny) <= 0.01 and 0.05 <= float(small_share) <= 0.2 and float(large) >= 0.1,
+           "the image area the crops cover (400 views; scale=(0.2, 1.0) draws it uniformly "
+           "from 20 to 100 %)", "none below 17 %, 5-20 % below 30 %, at least 10 % above 80 %",
+           f"{float(tiny):.0%} below 17 %, {float(small_share):.0%} below 30 %, "
+           f"{float(large):.0%} above 80 % (smallest {float(areas.min()):.2f})",
+           "random_resized_crop with scale=(0.2, 1.0)")
     passed("simclr_view")
 
 
@@ -187,6 +242,16 @@ def check_projection_head(head_class: type[nn.Module]) -> None:
     expect(gap > 1e-3, "the head is not an affine map (f(a) + f(b) = f(a + b) + f(0) for one)",
            "a non-linearity between the layers", f"largest difference {gap:.2g}",
            "put a ReLU between the two linear layers")
+    positive_a, positive_b = a.abs(), b.abs()
+    with torch.no_grad():
+        gap = float((head(positive_a) + head(positive_b) - head(positive_a + positive_b)
+                     - head(torch.zeros(6, 16))).abs().max())
+        lowest = float(head(torch.randn(64, 16)).min())
+    expect(gap > 1e-3, "the head on positive inputs is not an affine map either",
+           "a non-linearity after the first linear layer", f"largest difference {gap:.2g}",
+           "the ReLU goes between the two linear layers, not before the first")
+    expect(lowest < 0, "the smallest projection of 64 random inputs", "below 0 (the last layer is "
+           "linear)", f"{lowest:.3f}", "no activation after the last linear layer")
     head.train()
     head(torch.randn(10, 16)).pow(2).sum().backward()
     first = _linear_layers(head)[0]
@@ -224,6 +289,10 @@ def check_nt_xent(nt_xent_loss: Callable) -> None:
     cold, hot = (float(call_student(nt_xent_loss, z1, close, t)) for t in (0.1, 1.0))
     expect(cold < hot, "for nearly equal views, a lower temperature gives a lower loss",
            "loss(t=0.1) < loss(t=1.0)", f"{cold:.4f} vs {hot:.4f}")
+    cold = call_student(nt_xent_loss, z1, close, 0.01)
+    expect(bool(torch.isfinite(cold)), "the loss at temperature 0.01", "a finite number",
+           cold, "similarities / 0.01 reach 100 and exp(100) overflows float32: use "
+           "F.cross_entropy or torch.logsumexp instead of exp, sum and log")
     z1.requires_grad_(True)
     call_student(nt_xent_loss, z1, z2, 0.5).backward()
     expect(z1.grad is not None and bool(torch.isfinite(z1.grad).all())
@@ -232,13 +301,13 @@ def check_nt_xent(nt_xent_loss: Callable) -> None:
     passed("nt_xent_loss")
 
 
-def _small_network() -> nn.Module:
-    torch.manual_seed(0)
+def _small_network(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
     return nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Linear(3, 2))
 
 
-def check_momentum_encoder(momentum_copy: Callable, momentum_update: Callable) -> None:
-    """``momentum_copy(online) -> frozen copy``; ``momentum_update(target, online, m)`` in place."""
+def check_momentum_copy(momentum_copy: Callable) -> None:
+    """``momentum_copy(online) -> an independent, frozen copy of online``."""
     online = _small_network()
     target = call_student(momentum_copy, online)
     expect(isinstance(target, nn.Module) and target is not online,
@@ -248,6 +317,10 @@ def check_momentum_encoder(momentum_copy: Callable, momentum_update: Callable) -
     expect(all(torch.equal(t, o) and t.data_ptr() != o.data_ptr() for t, o in pairs),
            "the copy starts with equal weights in its own memory", "equal, not shared",
            "shared or different weights")
+    buffers = list(zip(target.buffers(), online.buffers(), strict=True))
+    expect(all(torch.equal(t, o) and t.data_ptr() != o.data_ptr() for t, o in buffers),
+           "the copy's buffers (BatchNorm's running statistics)", "equal, in their own memory",
+           "shared or different buffers", "copy.deepcopy copies buffers too")
     expect(all(not t.requires_grad for t, _ in pairs) and all(o.requires_grad for _, o in pairs),
            "requires_grad of (target, online) parameters", "(False, True) for every parameter",
            [(t.requires_grad, o.requires_grad) for t, o in pairs],
@@ -256,12 +329,35 @@ def check_momentum_encoder(momentum_copy: Callable, momentum_update: Callable) -
     (online(x).sum() + target(x).sum()).backward()
     expect(all(t.grad is None for t in target.parameters()), "gradients reaching the target",
            "none", "the target's parameters received gradients")
-
-    before = [t.detach().clone() for t in target.parameters()]
     with torch.no_grad():
         for parameter in online.parameters():
             parameter.add_(1.0)
+    expect(all(not torch.equal(t, o) for t, o in pairs), "the copy after the online "
+           "network's weights change", "unchanged (independent weights)", "it changed too")
+    passed("momentum_copy")
+
+
+def _frozen_target(seed: int) -> nn.Module:
+    """A frozen network of the same architecture as :func:`_small_network`, other weights."""
+    target = _small_network(seed)
+    for parameter in target.parameters():
+        parameter.requires_grad = False
+    return target
+
+
+def check_momentum_update(momentum_update: Callable) -> None:
+    """``momentum_update(target, online, m)``: target <- m * target + (1 - m) * online, in place."""
+    online = _small_network(0)
+    target = _frozen_target(seed=1)
+    online(torch.randn(8, 4))  # the online BatchNorm's running statistics move away from 0 / 1
+    target_buffers = [b.clone() for b in target.buffers()]
+    pairs = list(zip(target.parameters(), online.parameters(), strict=True))
+    before = [t.detach().clone() for t in target.parameters()]
+    objects = [id(t) for t in target.parameters()]
     call_student(momentum_update, target, online, 0.9)
+    expect([id(t) for t in target.parameters()] == objects, "the target's parameters after "
+           "momentum_update", "the same tensors, changed in place", "new tensor objects",
+           "update each parameter in place (mul_, add_, lerp_ or copy_)")
     for (t, o), old in zip(pairs, before, strict=True):
         check_close("a target parameter after momentum_update(target, online, 0.9)", t,
                     0.9 * old + 0.1 * o.detach(), atol=1e-6,
@@ -270,6 +366,9 @@ def check_momentum_encoder(momentum_copy: Callable, momentum_update: Callable) -
            "the target's parameters after the update", "leaves without autograd history",
            [(t.requires_grad, t.grad_fn) for t in target.parameters()],
            "update inside torch.no_grad()")
+    expect(all(torch.equal(b, old) for b, old in zip(target.buffers(), target_buffers, strict=True)),
+           "the target's buffers (BatchNorm's running statistics) after the update",
+           "unchanged", "changed", "average the parameters only: target.parameters()")
     after = [o.detach().clone() for o in online.parameters()]
     call_student(momentum_update, target, online, 1.0)
     expect(all(torch.equal(o, a) for o, a in zip(online.parameters(), after, strict=True)),
@@ -279,7 +378,7 @@ def check_momentum_encoder(momentum_copy: Callable, momentum_update: Callable) -
     for t, o in pairs:
         check_close("the target after momentum_update(target, online, 0.0)", t, o.detach(),
                     hint="momentum 0 copies the online weights")
-    passed("momentum_copy and momentum_update")
+    passed("momentum_update")
 
 
 def check_enqueue(enqueue: Callable) -> None:

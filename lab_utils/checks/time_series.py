@@ -18,9 +18,13 @@ from .core import CheckFailed, call_student, check_close, check_shape, expect, p
 
 __all__ = [
     "CheckFailed",
-    "check_augmentations",
+    "bottleneck_rank",
+    "check_info_nce",
+    "check_jitter",
     "check_masked_mse",
+    "check_random_crop",
     "check_random_span_mask",
+    "check_scale",
     "check_sequence_autoencoder",
     "single_thread",
 ]
@@ -41,23 +45,43 @@ def single_thread() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
-def _smooth_batch(n: int, length: int) -> torch.Tensor:
-    """``(n, 1, length)`` z-normalised sines of several frequencies and phases."""
-    t = torch.linspace(0, 2 * math.pi, length)
-    frequency = torch.arange(n).remainder(3).add(1).float()[:, None]
-    phase = torch.linspace(0, 2 * math.pi, n + 1)[:n, None]
-    x = torch.sin(frequency * t + phase)
-    return ((x - x.mean(1, keepdim=True)) / x.std(1, keepdim=True)).unsqueeze(1)
+def signed_sequences(n: int, length: int, amplitude: float = 2.5) -> torch.Tensor:
+    """``(n, 1, length)`` sequences that mix two shapes (a sine period and a ramp).
+
+    They span a plane, so any autoencoder with a code of 2 or more numbers can redraw them;
+    their largest values grow from 1 to ``amplitude``, so the output layer must cover any
+    real number.
+    """
+    t = torch.linspace(0, 1, length)
+    sine, ramp = torch.sin(2 * math.pi * t), 2 * t - 1
+    angle = torch.linspace(0, 2 * math.pi, n + 1)[:n, None]
+    mixed = torch.cos(angle) * sine + torch.sin(angle) * ramp
+    size = torch.linspace(1.0, amplitude, n)[:, None]
+    return (size * mixed / mixed.abs().amax(dim=1, keepdim=True)).unsqueeze(1)
 
 
-# --------------------------------------------------------------------------- exercise 1
+def bottleneck_rank(model: nn.Module, x: torch.Tensor) -> int:
+    """The rank of the Jacobian of ``model`` at one sequence ``x`` ``(1, 1, length)``.
+
+    If the reconstruction depends on the input only through a code of ``k`` numbers, the
+    Jacobian (length x length) is a product through a k-dimensional space: its rank is at
+    most ``k``. A shortcut around the code makes it larger.
+    """
+    model.eval()
+    flat = x.flatten().detach()
+    jacobian = torch.autograd.functional.jacobian(
+        lambda v: model(v.view_as(x)).flatten(), flat)
+    singular = torch.linalg.svdvals(jacobian.double())
+    return int((singular > 1e-4 * singular.max().clamp(min=1e-12)).sum())
+
+
 def check_sequence_autoencoder(autoencoder_class: type[nn.Module]) -> None:
     """``SequenceAutoencoder(length, latent_dim)``: ``encode`` gives ``(N, latent_dim)``,
-    ``forward`` gives a reconstruction of the input's shape ``(N, 1, length)``, and the model
-    can learn to redraw a few signed sequences."""
+    ``forward`` gives a reconstruction of the input's shape ``(N, 1, length)`` that passes
+    through the code, and the model learns to redraw a few signed sequences."""
     torch.manual_seed(0)
     model = call_student(autoencoder_class, 20, 4)
-    x = _smooth_batch(8, 20)
+    x = signed_sequences(8, 20)
     codes = model.encode(x)
     check_shape(
         "model.encode(x) for x of shape (8, 1, 20) and latent_dim=4",
@@ -75,7 +99,13 @@ def check_sequence_autoencoder(autoencoder_class: type[nn.Module]) -> None:
     output.pow(2).mean().backward()
     frozen = [name for name, p in model.named_parameters() if p.grad is None]
     expect(not frozen, "parameters that receive a gradient", "all of them", f"not: {frozen}")
-    # Eight different sequences, codes of size 4: a working autoencoder memorises them.
+    rank = bottleneck_rank(model, x[:1])
+    expect(rank <= 4, "the number of directions in which the reconstruction of one sequence "
+           "can change (the rank of its Jacobian)", "at most latent_dim = 4", rank,
+           "forward must go through the code: decoder(encode(x)), no shortcut around it")
+    model.train()
+    # Eight sequences in a plane, codes of 4 numbers: any autoencoder whose output layer can
+    # give any real number redraws them; 300 Adam steps are plenty.
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     with single_thread():
         for _ in range(300):
@@ -83,16 +113,27 @@ def check_sequence_autoencoder(autoencoder_class: type[nn.Module]) -> None:
             loss = (model(x) - x).pow(2).mean()
             loss.backward()
             optimizer.step()
+    model.eval()
     with torch.no_grad():
-        final = float((model(x) - x).pow(2).mean())
-        low = float(model(x).min())
+        redrawn = model(x)
+    final = float((redrawn - x).pow(2).mean())
+    low, high = float(redrawn.min()), float(redrawn.max())
+    if low > -0.5:
+        hint = "the outputs stay above -0.5 while the sequences reach -2.5: end the decoder " \
+               "with a Linear layer, no ReLU or sigmoid after it"
+    elif high - low < 4:
+        hint = f"the outputs stay within [{low:.2f}, {high:.2f}] while the sequences span " \
+               "[-2.5, 2.5]: no tanh or other bounded function after the last layer"
+    else:
+        hint = "the output range is fine: check that every layer is trained (Adam on " \
+               "model.parameters()) and that the code feeds the decoder"
     expect(
         final < 0.1,
-        "reconstruction MSE after 300 Adam steps on 8 fixed sequences (they start near 1)",
+        "reconstruction MSE after 300 Adam steps (learning rate 0.01) on 8 sequences that "
+        f"mix two shapes (mean square {float(x.pow(2).mean()):.2f}, values up to +-2.5)",
         "< 0.1",
-        f"{final:.3f} (smallest output value {low:.3f})",
-        "z-normalised sequences are negative half of the time: end the decoder with a Linear "
-        "layer, not a sigmoid or ReLU",
+        f"{final:.3f} (outputs from {low:.2f} to {high:.2f})",
+        hint,
     )
     passed("SequenceAutoencoder")
 
@@ -219,15 +260,17 @@ def _check_repeatable(name: str, function: Callable[..., torch.Tensor], *args) -
     )
 
 
-def check_augmentations(
-    jitter: Callable[..., torch.Tensor],
-    scale: Callable[..., torch.Tensor],
-    random_crop: Callable[..., torch.Tensor],
-) -> None:
-    """Batched augmentations of ``(N, C, T)`` series with per-series random parameters."""
-    x = 1.0 + torch.rand(2_000, 2, 30, generator=_generator(0))  # positive: ratios are defined
-    copy = x.clone()
+def _normal_tails(name: str, draws: torch.Tensor, sigma: float) -> None:
+    """Normal draws fall beyond 2 standard deviations 4.55 % of the time (uniform ones never)."""
+    beyond = float(((draws.abs() / sigma) > 2).float().mean())
+    expect(0.03 <= beyond <= 0.062, f"{name}: the share beyond 2 sigma", "about 4.6 % (normal "
+           "draws)", f"{beyond:.2%}", "draw standard normal numbers (torch.randn), not uniform ones")
 
+
+def check_jitter(jitter: Callable[..., torch.Tensor]) -> None:
+    """``jitter(x (N, C, T), sigma, generator)``: independent N(0, sigma^2) noise on every value."""
+    x = 1.0 + torch.rand(2_000, 2, 30, generator=_generator(0))
+    copy = x.clone()
     jittered = call_student(jitter, x, 0.2, _generator(1))
     check_shape("jitter(x (2000, 2, 30), 0.2, g)", jittered, tuple(x.shape))
     _check_input_kept("jitter", x, copy)
@@ -235,10 +278,20 @@ def check_augmentations(
     check_close("mean of the jitter noise", noise.mean(), 0.0, atol=0.01)
     check_close("standard deviation of the jitter noise (sigma = 0.2)", noise.std(), 0.2,
                 atol=0.01, hint="add sigma * standard normal noise to every value")
+    _normal_tails("jitter noise", noise, 0.2)
     expect(not torch.allclose(noise[0], noise[1]), "jitter noise of series 0 and series 1",
            "different", "the same", "draw noise of x's full shape, not one row for the batch")
+    steps = float(torch.corrcoef(noise[:, 0, :2].T)[0, 1])
+    expect(abs(steps) < 0.1, "correlation of the noise at two neighbouring time steps",
+           "about 0 (independent)", f"{steps:.2f}", "draw one number per value")
     _check_repeatable("jitter", jitter, x[:4], 0.2)
+    passed("jitter")
 
+
+def check_scale(scale: Callable[..., torch.Tensor]) -> None:
+    """``scale(x (N, C, T), sigma, generator)``: each series and channel times 1 + sigma * z."""
+    x = 1.0 + torch.rand(2_000, 2, 30, generator=_generator(0))
+    copy = x.clone()
     scaled = call_student(scale, x, 0.3, _generator(2))
     check_shape("scale(x (2000, 2, 30), 0.3, g)", scaled, tuple(x.shape))
     _check_input_kept("scale", x, copy)
@@ -251,11 +304,16 @@ def check_augmentations(
                 hint="factors are drawn from a normal distribution with mean 1")
     check_close("standard deviation of the scaling factors (sigma = 0.3)", factors.std(), 0.3,
                 atol=0.03, hint="factor = 1 + sigma * standard normal, one per series and channel")
+    _normal_tails("scaling factors - 1", factors - 1, 0.3)
     expect(not torch.allclose(factors[:, 0], factors[:, 1]),
            "scaling factors of channel 0 and channel 1", "different", "the same",
            "draw factors of shape (N, C, 1)")
     _check_repeatable("scale", scale, x[:4], 0.3)
+    passed("scale")
 
+
+def check_random_crop(random_crop: Callable[..., torch.Tensor]) -> None:
+    """``random_crop(x (N, C, T), length, generator) -> (N, C, length)``, one window per series."""
     # Each value encodes its position: series * 1000 + channel * 100 + time step.
     n, c, t, crop = 300, 2, 12, 9
     coded = (torch.arange(n)[:, None, None] * 1000 + torch.arange(c)[None, :, None] * 100
@@ -268,7 +326,8 @@ def check_augmentations(
     starts = steps[:, :, :1]
     expect(torch.equal(steps, starts + torch.arange(crop).float()),
            "random_crop returns windows of consecutive time steps", True, False)
-    expect(torch.equal(cropped.div(100, rounding_mode="floor"), coded[:, :, :crop].div(100, rounding_mode="floor")),
+    expect(torch.equal(cropped.div(100, rounding_mode="floor"),
+                       coded[:, :, :crop].div(100, rounding_mode="floor")),
            "random_crop keeps each series and channel in its place", True, False)
     expect(torch.equal(starts[:, 0], starts[:, 1]),
            "random_crop: the same window for every channel of a series", True, False,
@@ -279,4 +338,46 @@ def check_augmentations(
            list(range(t - crop + 1)), seen,
            "every series draws its own start, from 0 to T - length, both included")
     _check_repeatable("random_crop", random_crop, coded[:50], crop)
-    passed("jitter, scale and random_crop")
+    passed("random_crop")
+
+
+# --------------------------------------------------------------------------- exercise 5
+def check_info_nce(info_nce: Callable[..., torch.Tensor]) -> None:
+    """``info_nce(z1 (N, D), z2 (N, D), temperature) -> scalar``: symmetric, cross-view negatives."""
+    eye = torch.eye(2)
+    loss = call_student(info_nce, eye, eye.clone(), 1.0)
+    expect(isinstance(loss, torch.Tensor) and loss.ndim == 0, "the loss is", "a 0-dim tensor",
+           getattr(loss, "shape", type(loss).__name__), "average over the 2N terms")
+    # Each view has cosine 1 with its partner and 0 with the one other view of the other side.
+    check_close("loss for z1 = z2 = [[1, 0], [0, 1]], temperature 1", loss,
+                math.log(math.e + 1) - 1, atol=1e-5,
+                hint="-log(e^1 / (e^1 + e^0)): the candidates of a view are the N views of "
+                "the other side only")
+    check_close("the same at temperature 0.5", call_student(info_nce, eye, eye.clone(), 0.5),
+                math.log(math.e**2 + 1) - 2, atol=1e-5,
+                hint="divide the similarities by the temperature")
+    single = call_student(info_nce, torch.tensor([[1.0, 2.0]]), torch.tensor([[-3.0, 0.5]]), 0.5)
+    check_close("loss for a batch of one series (the partner is the only candidate)", single,
+                0.0, atol=1e-5)
+    generator = _generator(0)
+    z1, z2 = torch.randn(6, 5, generator=generator), torch.randn(6, 5, generator=generator)
+    base = call_student(info_nce, z1, z2, 0.5)
+    check_close("loss(z2, z1) equals loss(z1, z2)", call_student(info_nce, z2, z1, 0.5),
+                float(base), atol=1e-5, hint="average both directions: view 1 -> view 2 and back")
+    check_close("loss(3 * z1, 0.5 * z2) equals loss(z1, z2)",
+                call_student(info_nce, 3 * z1, 0.5 * z2, 0.5), float(base), atol=1e-5,
+                hint="cosine similarity: L2-normalise the projections first")
+    swapped = call_student(info_nce, z1, z2[torch.tensor([1, 0, 2, 3, 4, 5])], 0.5)
+    expect(float(swapped) != float(base), "swapping two partners changes the loss", "a change",
+           "no change", "the positive of view i of z1 is row i of z2")
+    cold = call_student(info_nce, z1, z1 + 0.05 * torch.randn(6, 5, generator=generator), 0.01)
+    expect(bool(torch.isfinite(cold)), "the loss at temperature 0.01", "a finite number", cold,
+           "similarities / 0.01 reach 100 and exp(100) overflows float32: use F.cross_entropy "
+           "or torch.logsumexp")
+    z1.requires_grad_(True)
+    z2.requires_grad_(True)
+    call_student(info_nce, z1, z2, 0.5).backward()
+    expect(all(g is not None and bool(torch.isfinite(g).all()) and float(g.abs().sum()) > 0
+               for g in (z1.grad, z2.grad)), "finite, non-zero gradients flow back to z1 and z2",
+           "both", (z1.grad is not None, z2.grad is not None))
+    passed("info_nce")

@@ -2,37 +2,50 @@
 
 WRONG: typical mistakes; each must lose that exercise's points.
 CORRECT: right answers written differently from the reference; each must get full marks.
+LAB_UTILS_ONLY: the closest each exercise comes to being answered by calling the course's
+helper package alone; each must earn nothing.
+
+The answers run in the notebook's namespace (torch, nn, F, copy, math, augment, lab_utils).
+`simclr_view` answers call the notebook's `random_apply`; its hidden tests put a correct
+one in place, so that the two exercises are graded independently.
 """
 
-_VIEW = '''
-def simclr_view(images, generator=None):
-    views = augment.random_resized_crop(augment.to_float(images), scale=(0.2, 1.0), generator=generator)
-    views = augment.random_horizontal_flip(views, p=0.5, generator=generator)
-    jitter = lambda x: augment.color_jitter(x, 0.4, 0.4, 0.4, 0.1, generator=generator)
-    views = random_apply(jitter, views, 0.8, generator)
-    return random_apply(augment.to_grayscale, views, 0.2, generator)
-'''
-
-_RANDOM_APPLY = '''
-def random_apply(transform, images, p, generator=None):
-    chosen = augment.uniform(len(images), 0.0, 1.0, generator, images.device) < p
-    return torch.where(chosen.view(-1, 1, 1, 1), transform(images), images)
-'''
-
 WRONG = {
-    "augmentation": {
+    "random_apply": {
         "one coin for the whole batch": '''
 def random_apply(transform, images, p, generator=None):
     if float(augment.uniform(1, 0.0, 1.0, generator)) < p:
         return transform(images)
     return images
-''' + _VIEW,
+''',
         "the coin inverted (applies with probability 1 - p)": '''
 def random_apply(transform, images, p, generator=None):
     chosen = augment.uniform(len(images), 0.0, 1.0, generator, images.device) > p
     return torch.where(chosen.view(-1, 1, 1, 1), transform(images), images)
-''' + _VIEW,
-        "jitter and grayscale probabilities swapped": _RANDOM_APPLY + '''
+''',
+        "the chosen images overwritten in place": '''
+def random_apply(transform, images, p, generator=None):
+    chosen = augment.uniform(len(images), 0.0, 1.0, generator, images.device) < p
+    images[chosen] = transform(images[chosen])
+    return images
+''',
+        "torch's global generator instead of the argument": '''
+def random_apply(transform, images, p, generator=None):
+    chosen = torch.rand(len(images), device=images.device) < p
+    return torch.where(chosen.view(-1, 1, 1, 1), transform(images), images)
+''',
+        "one coin per pixel": '''
+def random_apply(transform, images, p, generator=None):
+    chosen = torch.rand(images.shape, generator=generator) < p
+    return torch.where(chosen, transform(images), images)
+''',
+        "a blend weighted by p instead of a random choice": '''
+def random_apply(transform, images, p, generator=None):
+    return p * transform(images) + (1 - p) * images
+''',
+    },
+    "simclr_view": {
+        "jitter and grayscale probabilities swapped": '''
 def simclr_view(images, generator=None):
     views = augment.random_resized_crop(augment.to_float(images), scale=(0.2, 1.0), generator=generator)
     views = augment.random_horizontal_flip(views, p=0.5, generator=generator)
@@ -40,7 +53,7 @@ def simclr_view(images, generator=None):
     views = random_apply(jitter, views, 0.2, generator)
     return random_apply(augment.to_grayscale, views, 0.8, generator)
 ''',
-        "torchvision transforms on the batch tensor (one crop and flip for all images)": _RANDOM_APPLY + '''
+        "torchvision transforms on the batch tensor (one crop and flip for all images)": '''
 import torchvision.transforms.v2 as T
 
 def simclr_view(images, generator=None):
@@ -50,9 +63,46 @@ def simclr_view(images, generator=None):
     views = random_apply(jitter, views, 0.8, generator)
     return random_apply(augment.to_grayscale, views, 0.2, generator)
 ''',
-        "no crop": _RANDOM_APPLY + '''
+        "no crop": '''
 def simclr_view(images, generator=None):
     views = augment.random_horizontal_flip(augment.to_float(images), p=0.5, generator=generator)
+    jitter = lambda x: augment.color_jitter(x, 0.4, 0.4, 0.4, 0.1, generator=generator)
+    views = random_apply(jitter, views, 0.8, generator)
+    return random_apply(augment.to_grayscale, views, 0.2, generator)
+''',
+        "SimCLR's ImageNet crop scale (0.08, 1.0) instead of (0.2, 1.0)": '''
+def simclr_view(images, generator=None):
+    views = augment.random_resized_crop(augment.to_float(images), scale=(0.08, 1.0), generator=generator)
+    views = augment.random_horizontal_flip(views, p=0.5, generator=generator)
+    jitter = lambda x: augment.color_jitter(x, 0.4, 0.4, 0.4, 0.1, generator=generator)
+    views = random_apply(jitter, views, 0.8, generator)
+    return random_apply(augment.to_grayscale, views, 0.2, generator)
+''',
+        "the generator not passed to the crop": '''
+def simclr_view(images, generator=None):
+    views = augment.random_resized_crop(augment.to_float(images), scale=(0.2, 1.0))
+    views = augment.random_horizontal_flip(views, p=0.5, generator=generator)
+    jitter = lambda x: augment.color_jitter(x, 0.4, 0.4, 0.4, 0.1, generator=generator)
+    views = random_apply(jitter, views, 0.8, generator)
+    return random_apply(augment.to_grayscale, views, 0.2, generator)
+''',
+        "colour jitter on every view": '''
+def simclr_view(images, generator=None):
+    views = augment.random_resized_crop(augment.to_float(images), scale=(0.2, 1.0), generator=generator)
+    views = augment.random_horizontal_flip(views, p=0.5, generator=generator)
+    views = augment.color_jitter(views, 0.4, 0.4, 0.4, 0.1, generator=generator)
+    return random_apply(augment.to_grayscale, views, 0.2, generator)
+''',
+        "no grayscale": '''
+def simclr_view(images, generator=None):
+    views = augment.random_resized_crop(augment.to_float(images), scale=(0.2, 1.0), generator=generator)
+    views = augment.random_horizontal_flip(views, p=0.5, generator=generator)
+    jitter = lambda x: augment.color_jitter(x, 0.4, 0.4, 0.4, 0.1, generator=generator)
+    return random_apply(jitter, views, 0.8, generator)
+''',
+        "no flip": '''
+def simclr_view(images, generator=None):
+    views = augment.random_resized_crop(augment.to_float(images), scale=(0.2, 1.0), generator=generator)
     jitter = lambda x: augment.color_jitter(x, 0.4, 0.4, 0.4, 0.1, generator=generator)
     views = random_apply(jitter, views, 0.8, generator)
     return random_apply(augment.to_grayscale, views, 0.2, generator)
@@ -86,6 +136,34 @@ class ProjectionHead(nn.Module):
     def forward(self, features):
         return self.layers(features)
 ''',
+        "a ReLU after the last layer (projections cannot be negative)": '''
+class ProjectionHead(nn.Module):
+    def __init__(self, in_dim=256, hidden_dim=512, out_dim=128):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.ReLU(),
+                                    nn.Linear(hidden_dim, out_dim), nn.ReLU())
+
+    def forward(self, features):
+        return self.layers(features)
+''',
+        "the ReLU before the first layer (the two layers are one affine map)": '''
+class ProjectionHead(nn.Module):
+    def __init__(self, in_dim=256, hidden_dim=512, out_dim=128):
+        super().__init__()
+        self.layers = nn.Sequential(nn.ReLU(), nn.Linear(in_dim, hidden_dim), nn.Linear(hidden_dim, out_dim))
+
+    def forward(self, features):
+        return self.layers(features)
+''',
+        "default output size 256": '''
+class ProjectionHead(nn.Module):
+    def __init__(self, in_dim=256, hidden_dim=512, out_dim=256):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, out_dim))
+
+    def forward(self, features):
+        return self.layers(features)
+''',
     },
     "nt_xent": {
         "dot products, not cosine similarities (no L2 normalisation)": '''
@@ -105,7 +183,7 @@ def nt_xent_loss(z1, z2, temperature=0.5):
     positives = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
     return F.cross_entropy(logits, positives)
 ''',
-        "negatives from the other view only (N - 1, not 2N - 2)": '''
+        "negatives from the other view only, N - 1 (notebook 05's symmetric InfoNCE)": '''
 def nt_xent_loss(z1, z2, temperature=0.5):
     a, b = F.normalize(z1, dim=1), F.normalize(z2, dim=1)
     logits = a @ b.T / temperature
@@ -129,50 +207,99 @@ def nt_xent_loss(z1, z2, temperature=0.5):
     n = len(z1)
     return F.cross_entropy(logits[:n], torch.arange(n, 2 * n, device=z.device))
 ''',
+        "the positive left out of the denominator": '''
+def nt_xent_loss(z1, z2, temperature=0.5):
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
+    n = len(z1)
+    similarity = z @ z.T / temperature
+    partner = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+    positive = similarity[torch.arange(2 * n, device=z.device), partner]
+    excluded = torch.eye(2 * n, dtype=torch.bool, device=z.device)
+    excluded[torch.arange(2 * n, device=z.device), partner] = True
+    return (torch.logsumexp(similarity.masked_fill(excluded, float("-inf")), dim=1) - positive).mean()
+''',
+        "exp, sum and log (overflows at low temperatures)": '''
+def nt_xent_loss(z1, z2, temperature=0.5):
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
+    n = len(z1)
+    scores = torch.exp(z @ z.T / temperature) * (1 - torch.eye(2 * n, device=z.device))
+    partner = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+    positive = scores[torch.arange(2 * n, device=z.device), partner]
+    return -torch.log(positive / scores.sum(dim=1)).mean()
+''',
+        "summed over the views instead of averaged": '''
+def nt_xent_loss(z1, z2, temperature=0.5):
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
+    logits = (z @ z.T / temperature).fill_diagonal_(float("-inf"))
+    n = len(z1)
+    positives = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+    return F.cross_entropy(logits, positives, reduction="sum")
+''',
     },
-    "momentum_encoder": {
-        "the momentum on the wrong side": '''
+    "momentum_copy": {
+        "the key encoder is the query encoder itself": '''
 def momentum_copy(online):
-    target = copy.deepcopy(online)
+    return online
+''',
+        "the copy is not frozen (it receives gradients)": '''
+def momentum_copy(online):
+    return copy.deepcopy(online)
+''',
+        "the online network frozen too": '''
+def momentum_copy(online):
+    online.requires_grad_(False)
+    return copy.deepcopy(online)
+''',
+        "a shallow copy (copy.copy shares the weights)": '''
+def momentum_copy(online):
+    target = copy.copy(online)
     target.requires_grad_(False)
     return target
-
-
+''',
+        "the loop variable rebound (p = p.detach() freezes nothing)": '''
+def momentum_copy(online):
+    target = copy.deepcopy(online)
+    for p in target.parameters():
+        p = p.detach()
+    return target
+''',
+    },
+    "momentum_update": {
+        "the momentum on the wrong side": '''
 @torch.no_grad()
 def momentum_update(target, online, momentum):
     for t, o in zip(target.parameters(), online.parameters()):
         t.mul_(1 - momentum).add_(o, alpha=momentum)
 ''',
-        "the key encoder is the query encoder itself": '''
-def momentum_copy(online):
-    return online
-
-
-@torch.no_grad()
-def momentum_update(target, online, momentum):
-    for t, o in zip(target.parameters(), online.parameters()):
-        t.mul_(momentum).add_(o, alpha=1 - momentum)
-''',
-        "the copy is not frozen (it receives gradients)": '''
-def momentum_copy(online):
-    return copy.deepcopy(online)
-
-
-@torch.no_grad()
-def momentum_update(target, online, momentum):
-    for t, o in zip(target.parameters(), online.parameters()):
-        t.mul_(momentum).add_(o, alpha=1 - momentum)
-''',
         "update recorded by autograd (no torch.no_grad)": '''
-def momentum_copy(online):
-    target = copy.deepcopy(online)
-    target.requires_grad_(False)
-    return target
-
-
 def momentum_update(target, online, momentum):
     for t, o in zip(target.parameters(), online.parameters()):
         t.mul_(momentum).add_((1 - momentum) * o)
+''',
+        "BatchNorm's running statistics averaged too (the state dict)": '''
+@torch.no_grad()
+def momentum_update(target, online, momentum):
+    for t, o in zip(target.state_dict().values(), online.state_dict().values()):
+        if t.is_floating_point():
+            t.mul_(momentum).add_(o, alpha=1 - momentum)
+''',
+        "new tensors bound to the loop variable (nothing changes)": '''
+@torch.no_grad()
+def momentum_update(target, online, momentum):
+    for t, o in zip(target.parameters(), online.parameters()):
+        t = momentum * t + (1 - momentum) * o
+''',
+        "away from the online network (sign error)": '''
+@torch.no_grad()
+def momentum_update(target, online, momentum):
+    for t, o in zip(target.parameters(), online.parameters()):
+        t.add_(t - o, alpha=1 - momentum)
+''',
+        "the online weights copied (momentum ignored)": '''
+@torch.no_grad()
+def momentum_update(target, online, momentum):
+    for t, o in zip(target.parameters(), online.parameters()):
+        t.copy_(o)
 ''',
     },
     "key_queue": {
@@ -200,27 +327,80 @@ def enqueue(queue, keys, pointer):
     queue[pointer:pointer + len(keys)] = keys.detach()
     return pointer + len(keys)
 ''',
+        "the pointer not wrapped (pointer + B)": '''
+def enqueue(queue, keys, pointer):
+    rows = (pointer + torch.arange(len(keys), device=queue.device)) % len(queue)
+    queue[rows] = keys.detach()
+    return pointer + len(keys)
+''',
+        "a new tensor instead of writing in place": '''
+def enqueue(queue, keys, pointer):
+    rows = (pointer + torch.arange(len(keys), device=queue.device)) % len(queue)
+    queue = queue.index_copy(0, rows, keys.detach())
+    return (pointer + len(keys)) % len(queue)
+''',
     },
 }
 
 CORRECT = {
-    "augmentation": {
-        "transform only the chosen images (boolean indexing), flip before crop": '''
+    "random_apply": {
+        "transform only the chosen images (boolean indexing)": '''
 def random_apply(transform, images, p, generator=None):
-    source = generator.device if generator is not None else images.device
-    chosen = (torch.rand(len(images), generator=generator, device=source) < p).to(images.device)
+    chosen = augment.uniform(len(images), 0.0, 1.0, generator, images.device) < p
     out = images.clone()
     if chosen.any():
         out[chosen] = transform(images[chosen])
     return out
-
-
+''',
+        "a loop over the images": '''
+def random_apply(transform, images, p, generator=None):
+    draws = augment.uniform(len(images), 0.0, 1.0, generator, images.device)
+    transformed = transform(images)
+    return torch.stack([transformed[i] if draws[i] < p else images[i] for i in range(len(images))])
+''',
+        "a 0/1 mask and arithmetic": '''
+def random_apply(transform, images, p, generator=None):
+    chosen = augment.uniform(len(images), 0.0, 1.0, generator, images.device) < p
+    mask = chosen.to(images.dtype).view(-1, 1, 1, 1)
+    return mask * transform(images) + (1 - mask) * images
+''',
+        "torch.rand on the generator's device, then moved": '''
+def random_apply(transform, images, p, generator=None):
+    source = generator.device if generator is not None else images.device
+    chosen = (torch.rand(len(images), generator=generator, device=source) < p).to(images.device)
+    return torch.where(chosen[:, None, None, None], transform(images), images)
+''',
+    },
+    "simclr_view": {
+        "flip before crop, jitter strengths by name": '''
 def simclr_view(images, generator=None):
     views = augment.random_horizontal_flip(augment.to_float(images), generator=generator)
-    views = augment.random_resized_crop(views, scale=(0.08, 1.0), generator=generator)
-    views = random_apply(lambda x: augment.color_jitter(x, generator=generator), views, 0.8, generator)
-    views = random_apply(augment.to_grayscale, views, 0.2, generator)
+    views = augment.random_resized_crop(views, scale=(0.2, 1.0), generator=generator)
+    jitter = lambda x: augment.color_jitter(x, brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,
+                                            generator=generator)
+    views = random_apply(jitter, views, 0.8, generator)
+    return random_apply(augment.to_grayscale, views, 0.2, generator)
+''',
+        "a list of (step, probability)": '''
+def simclr_view(images, generator=None):
+    steps = [
+        (lambda x: augment.random_resized_crop(x, scale=(0.2, 1.0), generator=generator), 1.0),
+        (lambda x: augment.random_horizontal_flip(x, p=0.5, generator=generator), 1.0),
+        (lambda x: augment.color_jitter(x, 0.4, 0.4, 0.4, 0.1, generator=generator), 0.8),
+        (augment.to_grayscale, 0.2),
+    ]
+    views = augment.to_float(images)
+    for step, probability in steps:
+        views = step(views) if probability == 1.0 else random_apply(step, views, probability, generator)
     return views
+''',
+        "the flip through random_apply, pixels divided by 255": '''
+def simclr_view(images, generator=None):
+    views = images.float() / 255
+    views = augment.random_resized_crop(views, scale=(0.2, 1.0), generator=generator)
+    views = random_apply(lambda x: x.flip(-1), views, 0.5, generator)
+    views = random_apply(lambda x: augment.color_jitter(x, generator=generator), views, 0.8, generator)
+    return random_apply(augment.to_grayscale, views, 0.2, generator)
 ''',
     },
     "projection_head": {
@@ -233,6 +413,23 @@ class ProjectionHead(nn.Module):
 
     def forward(self, features):
         return self.out(F.relu(self.hidden(features)))
+''',
+        "a subclass of nn.Sequential": '''
+class ProjectionHead(nn.Sequential):
+    def __init__(self, in_dim=256, hidden_dim=512, out_dim=128):
+        super().__init__(nn.Linear(in_dim, hidden_dim, bias=False), nn.BatchNorm1d(hidden_dim), nn.ReLU(),
+                         nn.Linear(hidden_dim, out_dim))
+''',
+        "a ModuleList and a functional ReLU": '''
+class ProjectionHead(nn.Module):
+    def __init__(self, in_dim=256, hidden_dim=512, out_dim=128):
+        super().__init__()
+        self.linears = nn.ModuleList([nn.Linear(in_dim, hidden_dim), nn.Linear(hidden_dim, out_dim)])
+        self.norm = nn.BatchNorm1d(hidden_dim)
+
+    def forward(self, features):
+        first, last = self.linears
+        return last(torch.relu(self.norm(first(features))))
 ''',
     },
     "nt_xent": {
@@ -258,20 +455,73 @@ def nt_xent_loss(z1, z2, temperature=0.5):
     positive = (a * b).sum(dim=1) / temperature
     return (log_denominator - torch.cat([positive, positive])).mean()
 ''',
+        "one cross-entropy per view, over [other view | own view without itself]": '''
+def nt_xent_loss(z1, z2, temperature=0.5):
+    a, b = F.normalize(z1, dim=1), F.normalize(z2, dim=1)
+    n = len(a)
+    itself = torch.eye(n, dtype=torch.bool, device=a.device)
+    targets = torch.arange(n, device=a.device)
+
+    def anchored(x, y):
+        logits = torch.cat([x @ y.T, (x @ x.T).masked_fill(itself, float("-inf"))], dim=1) / temperature
+        return F.cross_entropy(logits, targets, reduction="sum")
+
+    return (anchored(a, b) + anchored(b, a)) / (2 * n)
+''',
+        "F.cosine_similarity by broadcasting": '''
+def nt_xent_loss(z1, z2, temperature=0.5):
+    z = torch.cat([z1, z2])
+    similarity = F.cosine_similarity(z[:, None, :], z[None, :, :], dim=-1) / temperature
+    similarity = similarity - torch.diag(torch.full((len(z),), float("inf"), device=z.device))
+    n = len(z1)
+    partner = (torch.arange(2 * n, device=z.device) + n) % (2 * n)
+    return F.cross_entropy(similarity, partner)
+''',
     },
-    "momentum_encoder": {
-        "lerp over state-dict tensors; freezing by a loop": '''
+    "momentum_copy": {
+        "a loop that freezes each parameter": '''
 def momentum_copy(online):
     target = copy.deepcopy(online)
     for parameter in target.parameters():
         parameter.requires_grad = False
     return target
-
-
+''',
+        "one line (requires_grad_ returns the module)": '''
+def momentum_copy(online):
+    return copy.deepcopy(online).requires_grad_(False)
+''',
+        "detach_ on every parameter of the copy": '''
+def momentum_copy(online):
+    target = copy.deepcopy(online)
+    for parameter in target.parameters():
+        parameter.detach_()
+    return target
+''',
+    },
+    "momentum_update": {
+        "lerp_": '''
 def momentum_update(target, online, momentum):
     with torch.no_grad():
         for t, o in zip(target.parameters(), online.parameters()):
             t.lerp_(o, 1 - momentum)
+''',
+        "copy_ of the formula, as a decorated function": '''
+@torch.no_grad()
+def momentum_update(target, online, momentum):
+    for t, o in zip(target.parameters(), online.parameters()):
+        t.copy_(momentum * t + (1 - momentum) * o)
+''',
+        "parameters matched by name": '''
+def momentum_update(target, online, momentum):
+    online_parameters = dict(online.named_parameters())
+    with torch.no_grad():
+        for name, t in target.named_parameters():
+            t.mul_(momentum).add_(online_parameters[name], alpha=1 - momentum)
+''',
+        "through .data, which autograd does not see": '''
+def momentum_update(target, online, momentum):
+    for t, o in zip(target.parameters(), online.parameters()):
+        t.data.mul_(momentum).add_((1 - momentum) * o.data)
 ''',
     },
     "key_queue": {
@@ -290,6 +540,76 @@ def enqueue(queue, keys, pointer):
         for key in keys:
             queue[pointer] = key
             pointer = (pointer + 1) % len(queue)
+    return pointer
+''',
+        "index_copy_": '''
+def enqueue(queue, keys, pointer):
+    rows = torch.arange(pointer, pointer + len(keys), device=queue.device).remainder(len(queue))
+    queue.index_copy_(0, rows, keys.detach().to(queue.dtype))
+    return int((pointer + len(keys)) % len(queue))
+''',
+    },
+}
+
+LAB_UTILS_ONLY = {
+    # The package's only per-image coin is the horizontal flip: it flips instead of applying
+    # the given transform.
+    "random_apply": {
+        "augment.random_horizontal_flip": '''
+def random_apply(transform, images, p, generator=None):
+    return augment.random_horizontal_flip(images, p=p, generator=generator)
+''',
+    },
+    # The building blocks composed without random_apply: jitter on every view, no grayscale.
+    "simclr_view": {
+        "augment's building blocks, always applied": '''
+def simclr_view(images, generator=None):
+    views = augment.random_resized_crop(augment.to_float(images), scale=(0.2, 1.0), generator=generator)
+    views = augment.random_horizontal_flip(views, p=0.5, generator=generator)
+    return augment.color_jitter(views, 0.4, 0.4, 0.4, 0.1, generator=generator)
+''',
+    },
+    # The package's only building block is the CNN's conv block.
+    "projection_head": {
+        "lab_utils.models.conv_block on 1x1 maps": '''
+class ProjectionHead(nn.Module):
+    def __init__(self, in_dim=256, hidden_dim=512, out_dim=128):
+        super().__init__()
+        self.block = lab_utils.models.conv_block(in_dim, out_dim)
+
+    def forward(self, features):
+        return self.block(features[:, :, None, None]).flatten(1)
+''',
+    },
+    # The package has no contrastive loss; the nearest thing was the k-NN accuracy of
+    # matching each view to its partner, which is neither NT-Xent nor differentiable.
+    "nt_xent": {
+        "1 - k-NN accuracy of matching the views": '''
+def nt_xent_loss(z1, z2, temperature=0.5):
+    ids = torch.arange(len(z1))
+    return torch.tensor(1.0 - lab_utils.knn_accuracy(z1, ids, z2, ids, k=1))
+''',
+    },
+    # The package builds networks but never copies one.
+    "momentum_copy": {
+        "a fresh lab_utils.SmallCNN, frozen": '''
+def momentum_copy(online):
+    return lab_utils.SmallCNN().requires_grad_(False)
+''',
+    },
+    # The package trains networks but holds no moving average.
+    "momentum_update": {
+        "lab_utils.seed_everything (the package has no EMA)": '''
+def momentum_update(target, online, momentum):
+    lab_utils.seed_everything(0)
+''',
+    },
+    # The package has no queue.
+    "key_queue": {
+        "lab_utils.stratified_indices as rows": '''
+def enqueue(queue, keys, pointer):
+    rows = lab_utils.stratified_indices(torch.zeros(len(queue), dtype=torch.long), len(keys))
+    queue[rows] = keys.detach()
     return pointer
 ''',
     },

@@ -2,6 +2,10 @@
 
 WRONG: typical mistakes; each must lose that exercise's points.
 CORRECT: right answers written differently from the reference; each must get full marks.
+LAB_UTILS_ONLY: the closest each exercise comes to being answered by calling the course's
+helper package alone; each must earn nothing.
+
+The answers run in the notebook's namespace (math, np, torch, F, lab_utils, vit, ...).
 """
 
 WRONG = {
@@ -50,6 +54,28 @@ def random_masking(batch_size, num_patches, mask_ratio, generator=None):
     ids_restore = ids_shuffle.argsort(dim=1)
     return ids_shuffle[:, :num_keep], ids_restore, (ids_restore < num_keep).float()
 ''',
+        "a boolean mask, not float32": '''
+def random_masking(batch_size, num_patches, mask_ratio, generator=None):
+    num_keep = int(num_patches * (1 - mask_ratio))
+    ids_shuffle = torch.rand(batch_size, num_patches, generator=generator).argsort(dim=1)
+    ids_restore = ids_shuffle.argsort(dim=1)
+    return ids_shuffle[:, :num_keep], ids_restore, ids_restore >= num_keep
+''',
+        "the mask read from the shuffle instead of the restore order": '''
+def random_masking(batch_size, num_patches, mask_ratio, generator=None):
+    num_keep = int(num_patches * (1 - mask_ratio))
+    ids_shuffle = torch.rand(batch_size, num_patches, generator=generator).argsort(dim=1)
+    ids_restore = ids_shuffle.argsort(dim=1)
+    return ids_shuffle[:, :num_keep], ids_restore, (ids_shuffle >= num_keep).float()
+''',
+        "kept indices sorted, but ids_restore from the unsorted shuffle": '''
+def random_masking(batch_size, num_patches, mask_ratio, generator=None):
+    num_keep = int(num_patches * (1 - mask_ratio))
+    ids_shuffle = torch.rand(batch_size, num_patches, generator=generator).argsort(dim=1)
+    ids_restore = ids_shuffle.argsort(dim=1)
+    ids_keep = ids_shuffle[:, :num_keep].sort(dim=1).values
+    return ids_keep, ids_restore, (ids_restore >= num_keep).float()
+''',
     },
     "attention_foreground": {
         "first head only": '''
@@ -89,6 +115,29 @@ def attention_foreground(attention, mass=0.6):
     keep_sorted = values.cumsum(dim=1) <= mass
     return torch.zeros_like(keep_sorted).scatter(1, order, keep_sorted).reshape(mean.shape)
 ''',
+        "the maximum over the heads instead of the mean": '''
+def attention_foreground(attention, mass=0.6):
+    peak = attention.amax(dim=1)
+    share = peak.flatten(1) / peak.flatten(1).sum(dim=1, keepdim=True)
+    values, order = share.sort(dim=1, descending=True)
+    keep_sorted = (values.cumsum(dim=1) - values) < mass
+    return torch.zeros_like(keep_sorted).scatter(1, order, keep_sorted).reshape(peak.shape)
+''',
+        "no normalisation (raw attention summed up to mass)": '''
+def attention_foreground(attention, mass=0.6):
+    mean = attention.mean(dim=1)
+    values, order = mean.flatten(1).sort(dim=1, descending=True)
+    keep_sorted = (values.cumsum(dim=1) - values) < mass
+    return torch.zeros_like(keep_sorted).scatter(1, order, keep_sorted).reshape(mean.shape)
+''',
+        "a float mask, not bool": '''
+def attention_foreground(attention, mass=0.6):
+    mean = attention.mean(dim=1)
+    share = mean.flatten(1) / mean.flatten(1).sum(dim=1, keepdim=True)
+    values, order = share.sort(dim=1, descending=True)
+    keep_sorted = ((values.cumsum(dim=1) - values) < mass).float()
+    return torch.zeros_like(keep_sorted).scatter(1, order, keep_sorted).reshape(mean.shape)
+''',
     },
     "knn_predict": {
         "Euclidean distance": '''
@@ -119,6 +168,31 @@ def knn_predict(train_features, train_labels, test_features, k=20):
     votes.scatter_add_(1, train_labels[neighbours], values)
     return votes.argmax(dim=1)
 ''',
+        "normalised along the wrong axis (each feature over the samples)": '''
+def knn_predict(train_features, train_labels, test_features, k=20):
+    similarity = F.normalize(test_features.float(), dim=0) @ F.normalize(train_features.float(), dim=0).T
+    values, neighbours = similarity.topk(k, dim=1)
+    votes = torch.zeros(len(test_features), int(train_labels.max()) + 1)
+    votes.scatter_add_(1, train_labels[neighbours], values)
+    return votes.argmax(dim=1)
+''',
+        "the nearest neighbour skipped (leave-one-out habit)": '''
+def knn_predict(train_features, train_labels, test_features, k=20):
+    similarity = F.normalize(test_features.float(), dim=1) @ F.normalize(train_features.float(), dim=1).T
+    values, neighbours = similarity.topk(k + 1, dim=1)
+    values, neighbours = values[:, 1:], neighbours[:, 1:]
+    votes = torch.zeros(len(test_features), int(train_labels.max()) + 1)
+    votes.scatter_add_(1, train_labels[neighbours], values)
+    return votes.argmax(dim=1)
+''',
+        "only the test features normalised": '''
+def knn_predict(train_features, train_labels, test_features, k=20):
+    similarity = F.normalize(test_features.float(), dim=1) @ train_features.float().T
+    values, neighbours = similarity.topk(k, dim=1)
+    votes = torch.zeros(len(test_features), int(train_labels.max()) + 1)
+    votes.scatter_add_(1, train_labels[neighbours], values)
+    return votes.argmax(dim=1)
+''',
     },
 }
 
@@ -139,7 +213,7 @@ def random_masking(batch_size, num_patches, mask_ratio, generator=None):
         masks.append(mask)
     return torch.stack(keeps), torch.stack(restores), torch.stack(masks)
 ''',
-        "kept indices sorted, boolean mask": '''
+        "kept indices sorted, the hidden ones after them": '''
 def random_masking(batch_size, num_patches, mask_ratio, generator=None):
     num_keep = int(num_patches * (1 - mask_ratio))
     scores = torch.rand(batch_size, num_patches, generator=generator)
@@ -148,7 +222,16 @@ def random_masking(batch_size, num_patches, mask_ratio, generator=None):
     hidden.scatter_(1, ids_keep, False)
     ids_hidden = (~hidden).argsort(dim=1, stable=True)[:, : num_patches - num_keep]
     ids_shuffle = torch.cat([ids_keep, ids_hidden], dim=1)
-    return ids_keep, ids_shuffle.argsort(dim=1), hidden
+    return ids_keep, ids_shuffle.argsort(dim=1), hidden.float()
+''',
+        "multinomial draws and a scatter for the inverse": '''
+def random_masking(batch_size, num_patches, mask_ratio, generator=None):
+    num_keep = int(num_patches * (1 - mask_ratio))
+    ids_shuffle = torch.multinomial(torch.ones(batch_size, num_patches), num_patches, generator=generator)
+    positions = torch.arange(num_patches).expand(batch_size, -1)
+    ids_restore = torch.empty_like(ids_shuffle).scatter_(1, ids_shuffle, positions)
+    mask = torch.where(ids_restore < num_keep, 0.0, 1.0)
+    return ids_shuffle[:, :num_keep], ids_restore, mask
 ''',
     },
     "attention_foreground": {
@@ -169,6 +252,26 @@ def attention_foreground(attention, mass=0.6):
         masks.append(kept.reshape(image.shape))
     return torch.from_numpy(np.stack(masks))
 ''',
+        "a threshold value found with searchsorted": '''
+def attention_foreground(attention, mass=0.6):
+    mean = attention.float().mean(dim=1)
+    flat = mean.flatten(1)
+    values = (flat / flat.sum(dim=1, keepdim=True)).sort(dim=1, descending=True).values
+    count = torch.searchsorted(values.cumsum(dim=1), torch.full((len(flat), 1), mass)) + 1
+    threshold = values.gather(1, (count - 1).clamp(max=flat.shape[1] - 1))
+    return (flat / flat.sum(dim=1, keepdim=True) >= threshold).reshape(mean.shape)
+''',
+        "the running total shifted by one (torch.cat)": '''
+def attention_foreground(attention, mass=0.6):
+    mean = attention.mean(dim=1)
+    b, h, w = mean.shape
+    share = mean.reshape(b, -1) / mean.reshape(b, -1).sum(dim=1, keepdim=True)
+    values, order = torch.sort(share, dim=1, descending=True)
+    before = torch.cat([torch.zeros(b, 1), values.cumsum(dim=1)[:, :-1]], dim=1)
+    kept = torch.empty(b, h * w, dtype=torch.bool)
+    kept.scatter_(1, order, before < mass)
+    return kept.view(b, h, w)
+''',
     },
     "knn_predict": {
         "cosine_similarity and a loop over test items": '''
@@ -181,6 +284,61 @@ def knn_predict(train_features, train_labels, test_features, k=20):
         votes = torch.bincount(train_labels[top.indices], weights=top.values, minlength=num_classes)
         predictions.append(int(votes.argmax()))
     return torch.tensor(predictions)
+''',
+        "one-hot votes weighted by similarity": '''
+def knn_predict(train_features, train_labels, test_features, k=20):
+    train = train_features / train_features.norm(dim=1, keepdim=True)
+    test = test_features / test_features.norm(dim=1, keepdim=True)
+    similarity, neighbours = torch.topk(test @ train.T, k, dim=1)
+    votes = (F.one_hot(train_labels[neighbours], int(train_labels.max()) + 1) * similarity[..., None]).sum(dim=1)
+    return votes.argmax(dim=1)
+''',
+        "Euclidean distance between unit vectors (|a - b|^2 = 2 - 2 cos)": '''
+def knn_predict(train_features, train_labels, test_features, k=20):
+    train, test = F.normalize(train_features.float(), dim=1), F.normalize(test_features.float(), dim=1)
+    distance, neighbours = torch.cdist(test, train).topk(k, dim=1, largest=False)
+    cosine = 1 - distance ** 2 / 2
+    votes = torch.zeros(len(test), int(train_labels.max()) + 1, dtype=cosine.dtype)
+    return votes.scatter_add_(1, train_labels[neighbours], cosine).argmax(dim=1)
+''',
+    },
+}
+
+LAB_UTILS_ONLY = {
+    # The package's only random subset: lab_utils.stratified_indices, seeded by an integer and
+    # the same for every image.
+    "random_masking": {
+        "lab_utils.stratified_indices as the visible patches": '''
+def random_masking(batch_size, num_patches, mask_ratio, generator=None):
+    num_keep = int(num_patches * (1 - mask_ratio))
+    keep = lab_utils.stratified_indices(torch.zeros(num_patches, dtype=torch.long), max(num_keep, 1))[:num_keep]
+    hidden = torch.ones(num_patches)
+    hidden[keep] = 0.0
+    order = torch.cat([keep, hidden.nonzero().flatten()])
+    return (keep.expand(batch_size, -1), order.argsort().expand(batch_size, -1),
+            hidden.expand(batch_size, -1))
+''',
+    },
+    # The package draws attention maps but never thresholds them: the closest is its patch-to-
+    # pixel mask helper applied to the mean map.
+    "attention_foreground": {
+        "lab_utils.vit.mask_to_pixels of the mean map": '''
+def attention_foreground(attention, mass=0.6):
+    mean = attention.mean(dim=1)
+    b, h, w = mean.shape
+    return vit.mask_to_pixels(mean.flatten(1), (h, w), 1)[:, 0]
+''',
+    },
+    # What lab_utils used to export: a k-NN accuracy, asked one label at a time, answers the
+    # exercise completely. The function is gone from the package.
+    "knn_predict": {
+        "lab_utils.knn_accuracy, one candidate label at a time": '''
+def knn_predict(train_features, train_labels, test_features, k=20):
+    classes = range(int(train_labels.max()) + 1)
+    return torch.tensor([
+        next(c for c in classes
+             if lab_utils.knn_accuracy(train_features, train_labels, query[None], torch.tensor([c]), k=k) == 1.0)
+        for query in test_features])
 ''',
     },
 }
