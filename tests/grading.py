@@ -72,7 +72,7 @@ class Scores:
     total: float
     max_total: float
     per_cell: dict[str, float]            # autograded test cells: grade id -> score
-    written: dict[str, float | None]      # manually graded answers: grade id -> score (None: not yet)
+    written: dict[str, float | None]      # written answers: grade id -> autograder's score (None: left to a person)
     needs_manual_grade: set[str]          # grade ids the gradebook flags for a person to grade
 
 
@@ -99,7 +99,7 @@ def autograde(course: Path, assignment: str, submissions: dict[str, dict[str, Pa
                 submitted = gradebook.find_submission_notebook(name, assignment, student)
                 graded = [grade for grade in submitted.grades if grade.max_score > 0]
                 per_cell = {grade.name: grade.score for grade in graded if grade.cell_type == "code"}
-                written = {grade.name: grade.score for grade in graded if grade.cell_type == "markdown"}
+                written = {grade.name: grade.auto_score for grade in graded if grade.cell_type == "markdown"}
                 manual = {grade.name for grade in graded if grade.needs_manual_grade}
                 scores[student][name] = Scores(submitted.score, submitted.max_score, per_cell, written, manual)
     return scores
