@@ -43,23 +43,37 @@ def make_course(tmp_path: Path) -> Path:
     return course
 
 
+def _nbgrader(cell: nbformat.NotebookNode) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
 def grade_cells(notebook: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
     """The autograded test cells, by grade id."""
-    return {cell.metadata.nbgrader["grade_id"]: cell for cell in notebook.cells
-            if cell.metadata.get("nbgrader", {}).get("grade")}
+    return {_nbgrader(cell)["grade_id"]: cell for cell in notebook.cells
+            if _nbgrader(cell).get("grade") and not _nbgrader(cell).get("solution")}
+
+
+def written_cells(notebook: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
+    """The manually graded written answers (markdown cells that are solution and grade), by grade id."""
+    return {_nbgrader(cell)["grade_id"]: cell for cell in notebook.cells
+            if cell.cell_type == "markdown" and _nbgrader(cell).get("grade") and _nbgrader(cell).get("solution")}
 
 
 def solution_cells(notebook: nbformat.NotebookNode) -> dict[str, int]:
     """Index of each solution cell, by grade id."""
-    return {cell.metadata.nbgrader["grade_id"]: index for index, cell in enumerate(notebook.cells)
-            if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code"}
+    return {_nbgrader(cell)["grade_id"]: index for index, cell in enumerate(notebook.cells)
+            if _nbgrader(cell).get("solution") and cell.cell_type == "code"}
 
 
 @dataclass
 class Scores:
+    """One submitted notebook in the gradebook: autograded cells and written answers apart."""
+
     total: float
     max_total: float
-    per_cell: dict[str, float]
+    per_cell: dict[str, float]            # autograded test cells: grade id -> score
+    written: dict[str, float | None]      # written answers: grade id -> autograder's score (None: left to a person)
+    needs_manual_grade: set[str]          # grade ids the gradebook flags for a person to grade
 
 
 def autograde(course: Path, assignment: str, submissions: dict[str, dict[str, Path]]) -> dict[str, dict[str, Scores]]:
@@ -83,19 +97,48 @@ def autograde(course: Path, assignment: str, submissions: dict[str, dict[str, Pa
             scores[student] = {}
             for name in notebooks:
                 submitted = gradebook.find_submission_notebook(name, assignment, student)
-                per_cell = {grade.name: grade.score for grade in submitted.grades
-                            if grade.max_score > 0 and grade.cell_type == "code"}
-                scores[student][name] = Scores(submitted.score, submitted.max_score, per_cell)
+                graded = [grade for grade in submitted.grades if grade.max_score > 0]
+                per_cell = {grade.name: grade.score for grade in graded if grade.cell_type == "code"}
+                written = {grade.name: grade.auto_score for grade in graded if grade.cell_type == "markdown"}
+                manual = {grade.name for grade in graded if grade.needs_manual_grade}
+                scores[student][name] = Scores(submitted.score, submitted.max_score, per_cell, written, manual)
     return scores
 
 
-def load_variants(notebook_name: str) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
-    """``(WRONG, CORRECT)`` answer variants from ``tests/answers/<notebook>.py``."""
+Sources = dict[str, dict[str, str]]   # grade id -> variant name -> source of the solution cell
+
+
+@dataclass
+class Variants:
+    """The answer variants of one notebook, from ``tests/answers/<notebook>.py``.
+
+    ``correct`` must earn full marks; ``wrong`` (typical mistakes) and ``lab_utils_only``
+    (answers that only call the helper package) must earn nothing.
+    """
+
+    correct: Sources
+    wrong: Sources
+    lab_utils_only: Sources
+
+    KINDS = ("correct", "wrong", "lab_utils_only")
+
+    def labelled(self) -> Sources:
+        """Every variant by grade id, named ``"<kind>: <name>"``, for :func:`run_variants`."""
+        merged: Sources = {}
+        for kind in self.KINDS:
+            for grade_id, named in getattr(self, kind).items():
+                merged.setdefault(grade_id, {}).update({f"{kind}: {name}": src for name, src in named.items()})
+        return merged
+
+
+def load_variants(notebook_name: str) -> Variants:
+    """The ``CORRECT``, ``WRONG`` and ``LAB_UTILS_ONLY`` dicts of ``tests/answers/<notebook>.py``."""
     path = Path(__file__).parent / "answers" / f"{notebook_name}.py"
     spec = importlib.util.spec_from_file_location(f"answers_{notebook_name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.WRONG, getattr(module, "CORRECT", {})
+    return Variants(correct=getattr(module, "CORRECT", {}), wrong=getattr(module, "WRONG", {}),
+                    lab_utils_only=getattr(module, "LAB_UTILS_ONLY", {}))
 
 
 @dataclass
@@ -141,10 +184,11 @@ def run_variants(path: Path, variants: dict[str, dict[str, str]], workdir: Path)
                     client.execute_cell(check, test_index[test_id])
                     points, max_points = determine_grade(check)
                     results.append(VariantResult(grade_id, name, points, max_points, _error_text(trial)))
-            if cell.cell_type == "code":
-                client.execute_cell(cell, index)
-            if cell.metadata.get("nbgrader", {}).get("grade"):
+            if cell.cell_type != "code":
+                continue
+            client.execute_cell(cell, index)
+            if index in test_index.values():
                 points, max_points = determine_grade(cell)
-                results.append(VariantResult(cell.metadata.nbgrader["grade_id"].removesuffix("_tests"),
+                results.append(VariantResult(_nbgrader(cell)["grade_id"].removesuffix("_tests"),
                                              "reference", points, max_points, _error_text(cell)))
     return results

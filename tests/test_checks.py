@@ -28,10 +28,10 @@ def rotations(images):
 
 
 def softmax_ce(logits, labels):
-    p = np.exp(logits - logits.max(1, keepdims=True))
-    p /= p.sum(1, keepdims=True)
+    shifted = logits - logits.max(1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
     n = len(labels)
-    return float(-np.log(p[np.arange(n), labels]).mean()), (p - np.eye(p.shape[1])[labels]) / n
+    return float(-log_p[np.arange(n), labels].mean()), (np.exp(log_p) - np.eye(log_p.shape[1])[labels]) / n
 
 
 def forward(params, x):
@@ -58,6 +58,7 @@ class AE(nn.Module):
         return self.dec(self.encode(x)).reshape(-1, 1, 28, 28)
 
 
+@pytest.mark.filterwarnings("error::UserWarning")  # a warning in a check cell costs its points
 def test_intro_checks_accept_correct_answers(capsys):
     intro.check_rotation_dataset(rotations)
     intro.check_softmax_cross_entropy(softmax_ce)
@@ -93,6 +94,36 @@ def test_softmax_check_rejects_a_sum_instead_of_a_mean():
         intro.check_softmax_cross_entropy(summed)
 
 
+def test_softmax_check_rejects_the_log_of_the_softmax_with_a_hint_at_log_sum_exp():
+    def log_of_softmax(logits, labels):
+        p = np.exp(logits - logits.max(1, keepdims=True))
+        p = p / p.sum(1, keepdims=True)
+        n = len(labels)
+        with np.errstate(divide="ignore"):
+            return float(-np.log(p[np.arange(n), labels]).mean()), (p - np.eye(p.shape[1])[labels]) / n
+
+    with pytest.raises(CheckFailed, match="log-sum-exp"):
+        intro.check_softmax_cross_entropy(log_of_softmax)
+
+
+def test_softmax_check_rejects_logits_shifted_in_place():
+    def in_place(logits, labels):
+        logits -= logits.max(1, keepdims=True)
+        return softmax_ce(logits, labels)
+
+    with pytest.raises(CheckFailed, match="modified in place"):
+        intro.check_softmax_cross_entropy(in_place)
+
+
+def test_backward_check_rejects_writing_into_the_cache():
+    def squares_the_cache(params, cache, g):
+        cache[1][...] = cache[1] ** 2
+        return backward(params, cache, g)
+
+    with pytest.raises(CheckFailed, match="writes into its inputs"):
+        intro.check_two_layer_backward(forward, squares_the_cache)
+
+
 def test_backward_check_rejects_the_wrong_tanh_derivative():
     def wrong(params, cache, g):
         x, h = cache
@@ -110,6 +141,15 @@ def test_autoencoder_check_rejects_a_decoder_without_sigmoid():
 
     with pytest.raises(CheckFailed, match=r"\[0, 1\]"):
         intro.check_autoencoder(NoSigmoid)
+
+
+def test_autoencoder_check_rejects_a_relu_on_the_code():
+    class ReluCode(AE):
+        def encode(self, x):
+            return torch.relu(self.enc(x))
+
+    with pytest.raises(CheckFailed, match="no activation after"):
+        intro.check_autoencoder(ReluCode)
 
 
 def test_autoencoder_check_rejects_a_fixed_code_size():

@@ -75,6 +75,33 @@ def check_softmax_cross_entropy(softmax_cross_entropy: Callable[..., tuple]) -> 
     )
     rows = np.asarray(grad).sum(axis=1)
     check_close("row sums of the gradient", rows, np.zeros(2), atol=1e-9)
+
+    # Large logits: row 0 is sure of its true class (loss 0), row 1 gives its true class a
+    # logit 800 below the best one (loss 800): the mean is 400, and nothing may overflow.
+    large = np.array([[800.0, 0.0, -800.0], [0.0, 800.0, 0.0]])
+    untouched = large.copy()
+    loss, grad = call_student(softmax_cross_entropy, large, np.array([0, 0]))
+    expect(
+        np.array_equal(large, untouched),
+        "the logits after the call",
+        "unchanged",
+        "modified in place",
+        "work on a new array: logits - logits.max(...), not logits -= ...",
+    )
+    check_close(
+        "loss for logits [[800, 0, -800], [0, 800, 0]] and labels [0, 0]",
+        loss,
+        400.0,
+        hint="log(softmax) underflows to log(0) = -inf: compute the log-probabilities as "
+        "z - max - log(sum(exp(z - max))) (the log-sum-exp trick)",
+    )
+    check_close(
+        "gradient for the same large logits",
+        grad,
+        np.array([[0.0, 0.0, 0.0], [-0.5, 0.5, 0.0]]),
+        atol=1e-9,
+        hint="subtract each row's own maximum before np.exp",
+    )
     passed("softmax_cross_entropy")
 
 
@@ -90,7 +117,8 @@ def check_two_layer_backward(forward: Callable, backward: Callable, seed: int = 
     x, weights = rng.normal(size=(6, 5)), rng.normal(size=(6, 3))
     # A loss whose gradient with respect to the logits is known exactly: sum(logits * weights).
     logits, cache = forward(params, x)
-    grads = call_student(backward, params, cache, weights)
+    # backward gets read-only copies: writing into a parameter, the cache or the gradient fails.
+    grads = _call_read_only(backward, params, cache, weights)
     expect(
         isinstance(grads, dict) and set(grads) == set(params),
         "the keys of the gradients",
@@ -115,6 +143,30 @@ def check_two_layer_backward(forward: Callable, backward: Callable, seed: int = 
     passed("backward")
 
 
+def _read_only(value: np.ndarray) -> np.ndarray:
+    copy = np.array(value, copy=True)
+    copy.setflags(write=False)
+    return copy
+
+
+def _call_read_only(backward: Callable, params: dict, cache: tuple, grad_logits: np.ndarray) -> dict:
+    """Call ``backward`` on read-only copies of its inputs; say so if it writes into one."""
+    try:
+        return call_student(
+            backward,
+            {name: _read_only(value) for name, value in params.items()},
+            tuple(_read_only(part) for part in cache),
+            _read_only(grad_logits),
+        )
+    except ValueError as error:
+        if "read-only" not in str(error):
+            raise
+        raise CheckFailed(
+            "backward writes into its inputs (params, cache or grad_logits)\n"
+            "  hint: compute new arrays from them; the training loop still needs them"
+        ) from None
+
+
 def _numeric_gradient(
     loss: Callable[[], float], parameter: np.ndarray, eps: float = 1e-6
 ) -> np.ndarray:
@@ -136,12 +188,19 @@ def check_autoencoder(autoencoder_class: type[nn.Module]) -> None:
     torch.manual_seed(0)
     model = call_student(autoencoder_class, 8)
     images = torch.rand(5, 1, 28, 28)
-    codes = model.encode(images)
+    codes = model.encode(images).detach()
     check_shape(
         "model.encode(images) for latent_dim=8",
         codes,
         (5, 8),
         "the code size is the constructor's latent_dim argument",
+    )
+    expect(
+        bool((codes < 0).any()),
+        "the codes of random images (untrained model)",
+        "some negative values: the code is the last Linear layer's output",
+        f"all >= 0 (min {float(codes.min()):.3f})",
+        "no activation after Linear(128, latent_dim)",
     )
     output = model(images)
     check_shape(

@@ -1,4 +1,4 @@
-"""Checks for notebook 02 (pretext tasks on CIFAR-10): rotation, jigsaw and colorization.
+"""Checks for notebook 02 (pretext tasks on CIFAR-10): jigsaw tiles and colorization.
 
 Every check feeds tiny fixed inputs (a few pixels whose right answer is known by hand) and
 tests properties of the answer; none holds a reference implementation.
@@ -16,9 +16,10 @@ from .core import CheckFailed, call_student, check_close, check_shape, expect, p
 
 __all__ = [
     "CheckFailed",
-    "check_colorization",
-    "check_rotate_batch",
+    "check_colorization_loss",
+    "check_colorization_net",
     "check_shuffle_tiles",
+    "check_unshuffle_tiles",
 ]
 
 # CIELAB (D65) of six sRGB colours, from the standard formulas: (R, G, B) -> (L, a, b).
@@ -30,68 +31,6 @@ LAB_OF = {
     (0, 0, 0): (0.0, 0.0, 0.0),
     (128, 128, 128): (53.585, 0.0, 0.0),
 }
-
-
-def _pair(result: object, names: str) -> tuple[torch.Tensor, torch.Tensor]:
-    expect(
-        isinstance(result, tuple) and len(result) == 2,
-        "the function returns",
-        f"a tuple {names}",
-        type(result).__name__,
-    )
-    for value in result:
-        expect(
-            isinstance(value, torch.Tensor),
-            "the type of each returned value",
-            "torch.Tensor",
-            type(value).__name__,
-            "stay in torch (torch.rot90, torch.cat, torch.arange): no NumPy round trip",
-        )
-    return result
-
-
-# --------------------------------------------------------------------------- rotation
-def check_rotate_batch(rotate_batch: Callable[[torch.Tensor], tuple]) -> None:
-    """``rotate_batch(images (B, C, H, W)) -> (rotated (4B, C, H, W), labels (4B,))``."""
-    tiny = torch.tensor([[[[1, 2], [3, 4]]]], dtype=torch.uint8)  # (1, 1, 2, 2)
-    rotated, labels = _pair(call_student(rotate_batch, tiny.clone()), "(rotated, labels)")
-    check_shape("rotated, for one 1x2x2 image", rotated, (4, 1, 2, 2),
-                "all four rotations of every image: (4 * B, C, H, W)")
-    check_shape("labels, for one image", labels, (4,))
-    expect(labels.dtype == torch.int64, "the labels' dtype", torch.int64, labels.dtype,
-           "cross-entropy wants int64 class indices")
-    expect(rotated.dtype == tiny.dtype, "the rotated images' dtype", "the input's (uint8)",
-           rotated.dtype, "rotating moves pixels; keep uint8 until the images are standardised")
-    expect(sorted(labels.tolist()) == [0, 1, 2, 3], "the labels of one image's rotations",
-           [0, 1, 2, 3], sorted(labels.tolist()))
-    by_hand = {0: [[1, 2], [3, 4]], 1: [[2, 4], [1, 3]], 2: [[4, 3], [2, 1]], 3: [[3, 1], [4, 2]]}
-    for k, expected in by_hand.items():
-        got = rotated[labels == k][0, 0].tolist()
-        expect(got == expected,
-               f"the image labelled {k}: [[1, 2], [3, 4]] turned {90 * k} degrees counter-clockwise",
-               expected, got, "torch.rot90(images, k, dims=(2, 3)) turns counter-clockwise")
-
-    images = torch.arange(2 * 3 * 4 * 4, dtype=torch.uint8).reshape(2, 3, 4, 4)
-    untouched = images.clone()
-    rotated, labels = _pair(call_student(rotate_batch, images), "(rotated, labels)")
-    expect(torch.equal(images, untouched), "the input images after the call", "unchanged",
-           "modified in place")
-    check_shape("rotated, for a batch of two 3x4x4 images", rotated, (8, 3, 4, 4))
-    check_shape("labels, for a batch of two images", labels, (8,))
-    counts = torch.bincount(labels, minlength=4).tolist()
-    expect(counts == [2, 2, 2, 2], "how often each label occurs in a batch of two", [2, 2, 2, 2],
-           counts)
-    originals = sorted(images.flatten(1).tolist())
-    for k in range(4):
-        turned_back = torch.rot90(rotated[labels == k], -k, dims=(2, 3))
-        expect(
-            sorted(turned_back.flatten(1).tolist()) == originals,
-            f"the rows labelled {k}, turned back by {90 * k} degrees, are the batch's images",
-            "each image of the batch exactly once",
-            "other images: labels and rotated images are not aligned",
-            "build the labels in the same order as you stack the rotations",
-        )
-    passed("rotate_batch")
 
 
 # --------------------------------------------------------------------------- jigsaw
@@ -144,6 +83,49 @@ def check_shuffle_tiles(shuffle_tiles: Callable[[torch.Tensor, torch.Tensor], to
     passed("shuffle_tiles")
 
 
+def check_unshuffle_tiles(unshuffle_tiles: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                          permutations: torch.Tensor) -> None:
+    """``unshuffle_tiles(tiles (B, 4, C, h, w), ids (B,)) -> images (B, C, 2h, 2w)``."""
+    index = {tuple(row): i for i, row in enumerate(permutations.tolist())}
+    image = torch.arange(16, dtype=torch.uint8).reshape(1, 1, 4, 4)
+    reading = [[[0, 1], [4, 5]], [[2, 3], [6, 7]], [[8, 9], [12, 13]], [[10, 11], [14, 15]]]
+
+    def shuffled(order: tuple[int, ...]) -> torch.Tensor:
+        """The tiles of the 4x4 image above, position j holding tile order[j]: (1, 4, 1, 2, 2)."""
+        return torch.tensor([reading[t] for t in order], dtype=torch.uint8).reshape(1, 4, 1, 2, 2)
+
+    identity = (0, 1, 2, 3)
+    got = call_student(unshuffle_tiles, shuffled(identity), torch.tensor([index[identity]]))
+    check_shape("the image put together from four 1x2x2 tiles", got, (1, 1, 4, 4),
+                "(B, C, 2h, 2w): one image per row of tiles")
+    expect(got.dtype == torch.uint8, "the image's dtype", "the tiles' (uint8)", got.dtype)
+    expect(torch.equal(got, image),
+           "the tiles [[0, 1], [4, 5]], [[2, 3], [6, 7]], [[8, 9], [12, 13]], [[10, 11], "
+           "[14, 15]] in reading order, identity order, put together", image[0, 0].tolist(),
+           got[0, 0].tolist(), "tile 0 goes top-left, 1 top-right, 2 bottom-left, 3 bottom-right")
+
+    order = (1, 3, 0, 2)  # a four-cycle: applying it again is not undoing it
+    got = call_student(unshuffle_tiles, shuffled(order), torch.tensor([index[order]]))
+    expect(torch.equal(got, image),
+           f"the image put back from tiles shuffled by the order {order}", image[0, 0].tolist(),
+           got[0, 0].tolist(),
+           "position j holds tile p[j]: tile t sits at the position where p equals t "
+           "(the inverse permutation, p.argsort())")
+
+    batch = torch.arange(2 * 3 * 4 * 6, dtype=torch.float32).reshape(2, 3, 4, 6)
+    orders = [(3, 2, 1, 0), (2, 0, 3, 1)]
+    tiles = torch.stack([torch.stack([_reading_order_tiles(batch[b])[t] for t in o])
+                         for b, o in enumerate(orders)])
+    got = call_student(unshuffle_tiles, tiles.clone(), torch.tensor([index[o] for o in orders]))
+    check_shape("two 3x4x6 images put back from their tiles", got, (2, 3, 4, 6),
+                "the tiles need not be square: h and w may differ")
+    for b, o in enumerate(orders):
+        expect(torch.equal(got[b], batch[b]), f"image {b} of a batch, shuffled by the order {o}",
+               "put back exactly", "other pixels",
+               "each image uses its own permutation id; keep the channels together")
+    passed("unshuffle_tiles")
+
+
 # --------------------------------------------------------------------------- colorization
 class _Recorder(nn.Module):
     """A stand-in model: remembers its input and returns a fixed ``(B, 2, H, W)`` output."""
@@ -168,10 +150,8 @@ def _colour_patch() -> tuple[torch.Tensor, torch.Tensor]:
     return rgb.T.reshape(1, 3, 2, 3).contiguous(), lab
 
 
-def check_colorization(colorization_net: type[nn.Module],
-                       colorization_loss: Callable[..., torch.Tensor]) -> None:
-    """``ColorizationNet(backbone)`` maps ``(B, 3, 32, 32)`` to ``(B, 2, 32, 32)``, and
-    ``colorization_loss(model, images)`` feeds the grey image and scores ab / 128 by MSE."""
+def check_colorization_net(colorization_net: type[nn.Module]) -> None:
+    """``ColorizationNet(backbone)`` maps standardised ``(B, 3, 32, 32)`` to ``(B, 2, 32, 32)``."""
     torch.manual_seed(0)
     backbone = SmallCNN()
     model = call_student(colorization_net, backbone)
@@ -182,11 +162,25 @@ def check_colorization(colorization_net: type[nn.Module],
     check_shape("model(images) for a batch of two 3x32x32 images", output, (2, 2, 32, 32),
                 "the decoder upsamples the (B, 256, 4, 4) feature map to the a and b channels at "
                 "32x32")
+    values = output.detach()
+    expect(bool((values < 0).any() and (values > 0).any()), "the signs of the untrained output",
+           "negative and positive values: a and b are signed",
+           f"values in [{float(values.min()):.3f}, {float(values.max()):.3f}]",
+           "end the decoder with a convolution (no ReLU or sigmoid after it)")
     output.square().mean().backward()
     missing = [n for n, p in backbone.named_parameters() if p.grad is None]
     expect(not missing, "backbone parameters that receive a gradient", "all of them",
            f"not: {missing[:3]}", "compute the output from backbone.feature_map(x)")
+    own = {id(p) for p in backbone.parameters()}
+    decoder = [p for p in model.parameters() if id(p) not in own]
+    expect(bool(decoder), "parameters of the decoder", "registered in the model",
+           "none besides the backbone's",
+           "create the decoder's layers in __init__ as attributes (self.decoder = ...)")
+    passed("ColorizationNet")
 
+
+def check_colorization_loss(colorization_loss: Callable[..., torch.Tensor]) -> None:
+    """``colorization_loss(model, images)`` feeds the grey image and scores ab / 128 by MSE."""
     image, lab = _colour_patch()
     zero = _Recorder()
     loss = call_student(colorization_loss, zero, image.clone())
@@ -217,4 +211,4 @@ def check_colorization(colorization_net: type[nn.Module],
     check_close("the loss when the model predicts a = 0.5 and b = -0.5 everywhere", shifted,
                 ((target - ab) ** 2).mean(), rtol=2e-3, atol=1e-5,
                 hint="output channel 0 is a, channel 1 is b")
-    passed("ColorizationNet and colorization_loss")
+    passed("colorization_loss")

@@ -1,65 +1,112 @@
 """Answer variants for notebook 02b (RotNet in Keras), keyed by the grade id of the solution cell.
 
-WRONG: typical mistakes; each must lose that exercise's points.
 CORRECT: right answers written differently from the reference; each must get full marks.
+WRONG: typical mistakes; each must lose that exercise's points.
+LAB_UTILS_ONLY: the closest the exercise comes to being solved with the helper package alone;
+it must earn nothing.
 """
 
-WRONG = {
-    "rotation_dataset": {
-        "turns clockwise": '''
-def make_rotation_dataset(images):
-    x = np.concatenate([np.rot90(images, -k, axes=(1, 2)) for k in range(4)])
-    return x.astype(np.float32), np.repeat(np.arange(4), len(images)).astype(np.int64)
+CORRECT = {
+    "rotnet_classifier": {
+        "functional API on a frozen feature extractor": '''
+def rotnet_classifier(rotnet):
+    features = keras.Model(rotnet.inputs, rotnet.get_layer("pool2").output)
+    features.trainable = False
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Flatten()(features(inputs))
+    return keras.Model(inputs, keras.layers.Dense(10)(x))
 ''',
-        "labels rotation-major, images image-major": '''
-def make_rotation_dataset(images):
-    x = np.stack([np.rot90(image, k) for image in images for k in range(4)])
-    return x.astype(np.float32), np.repeat(np.arange(4), len(images)).astype(np.int64)
+        "weights copied into new layers with set_weights": '''
+def rotnet_classifier(rotnet):
+    layers = conv_layers()
+    model = build_classifier(layers, "copied")          # builds the layers, so they have weights
+    for new, old in zip(layers, rotnet.layers[:4]):
+        new.set_weights(old.get_weights())
+        new.trainable = False
+    return model
 ''',
-        "the seed's loop, off by one image": '''
-def make_rotation_dataset(images):
-    n = len(images)
-    x = np.zeros((4 * n, *images.shape[1:]), dtype=np.float32)
-    y = np.zeros(4 * n, dtype=np.int64)
-    for i in range(n):
-        for k in range(4):
-            x[4 * i + k] = np.rot90(images[i], k)
-            y[4 * i + k - 4] = k
-    y = np.roll(y, -1)
-    return x, y
+        "the whole RotNet frozen, then its first four layers reused": '''
+def rotnet_classifier(rotnet):
+    rotnet.trainable = False
+    reused = [rotnet.get_layer(name) for name in ("conv1", "pool1", "conv2", "pool2")]
+    return keras.Sequential([keras.Input((28, 28, 1)), *reused, keras.layers.Flatten(),
+                             keras.layers.Dense(10, activation=None)])
 ''',
-        "turns the whole stack instead of each image": '''
-def make_rotation_dataset(images):
-    x = np.concatenate([np.rot90(images, k, axes=(0, 1)) if k % 2 == 0 else images for k in range(4)])
-    return x.astype(np.float32), np.repeat(np.arange(4), len(images)).astype(np.int64)
-''',
-        "one-hot labels": '''
-def make_rotation_dataset(images):
-    x = np.concatenate([np.rot90(images, k, axes=(1, 2)) for k in range(4)])
-    return x.astype(np.float32), np.eye(4, dtype=np.int64)[np.repeat(np.arange(4), len(images))]
+        "clone_model, weights set, layers frozen by name": '''
+def rotnet_classifier(rotnet):
+    copy = keras.models.clone_model(rotnet)
+    copy.set_weights(rotnet.get_weights())
+    for name in ("conv1", "conv2"):
+        copy.get_layer(name).trainable = False
+    kept = [copy.get_layer(name) for name in ("conv1", "pool1", "conv2", "pool2")]
+    return build_classifier(kept, "cloned")
 ''',
     },
 }
 
-CORRECT = {
-    "rotation_dataset": {
-        "the seed's loop, index written correctly": '''
-def make_rotation_dataset(images):
-    n = len(images)
-    x = np.zeros((4 * n, *images.shape[1:]), dtype=np.float32)
-    y = np.zeros(4 * n, dtype=np.int64)
-    for i in range(n):
-        for k in range(4):
-            x[4 * i + k] = np.rot90(images[i], k)   # axes (0, 1) of one (H, W, 1) image
-            y[4 * i + k] = k
-    return x, y
+WRONG = {
+    "rotnet_classifier": {
+        "the reused layers not frozen": '''
+def rotnet_classifier(rotnet):
+    return build_classifier(rotnet.layers[:4], "not_frozen")
 ''',
-        "tf.image.rot90": '''
-import tensorflow as tf
+        "new convolution layers, frozen (no transfer)": '''
+def rotnet_classifier(rotnet):
+    layers = conv_layers()
+    for layer in layers:
+        layer.trainable = False
+    return build_classifier(layers, "random_features")
+''',
+        "the whole model frozen, head included": '''
+def rotnet_classifier(rotnet):
+    model = build_classifier(rotnet.layers[:4], "all_frozen")
+    model.trainable = False
+    return model
+''',
+        "conv3 kept too": '''
+def rotnet_classifier(rotnet):
+    frozen = rotnet.layers[:5]
+    for layer in frozen:
+        layer.trainable = False
+    return build_classifier(frozen, "with_conv3")
+''',
+        "a softmax on the head": '''
+def rotnet_classifier(rotnet):
+    frozen = rotnet.layers[:4]
+    for layer in frozen:
+        layer.trainable = False
+    return keras.Sequential([keras.Input((28, 28, 1)), *frozen, keras.layers.Flatten(),
+                             keras.layers.Dense(10, activation="softmax")])
+''',
+        "a ReLU on the head": '''
+def rotnet_classifier(rotnet):
+    frozen = rotnet.layers[:4]
+    for layer in frozen:
+        layer.trainable = False
+    return keras.Sequential([keras.Input((28, 28, 1)), *frozen, keras.layers.Flatten(),
+                             keras.layers.Dense(10, activation="relu")])
+''',
+        "the whole RotNet, rotation head included, under Dense(10)": '''
+def rotnet_classifier(rotnet):
+    rotnet.trainable = False
+    return keras.Sequential([keras.Input((28, 28, 1)), rotnet, keras.layers.Dense(10)])
+''',
+        "clone_model without copying the weights": '''
+def rotnet_classifier(rotnet):
+    copy = keras.models.clone_model(rotnet)
+    frozen = copy.layers[:4]
+    for layer in frozen:
+        layer.trainable = False
+    return build_classifier(frozen, "fresh_clone")
+''',
+    },
+}
 
-def make_rotation_dataset(images):
-    x = tf.concat([tf.image.rot90(images, k) for k in range(4)], axis=0).numpy()
-    return x.astype(np.float32), np.repeat(np.arange(4), len(images)).astype(np.int64)
+LAB_UTILS_ONLY = {
+    "rotnet_classifier": {
+        "lab_utils.SmallCNN: the course's backbone instead of the RotNet": '''
+def rotnet_classifier(rotnet):
+    return lab_utils.SmallCNN(in_channels=1)
 ''',
     },
 }
