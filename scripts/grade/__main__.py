@@ -2,6 +2,8 @@
 
 import sys
 
-from .cli import main
+sys.modules.setdefault("rfc3987_syntax", None)  # ~2.5 s of CPU nbformat never needs (see worker.py)
+
+from .cli import main  # noqa: E402
 
 sys.exit(main())

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from pathlib import Path
+
+from sqlalchemy.exc import SAWarning
 
 from .course import Course
 from .discovery import parse_shard
@@ -43,6 +46,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                              "the answers and change the gradebook")
     parser.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell")
     parser.add_argument("--submission-timeout", type=int, default=None, help="seconds per notebook in all")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per kernel (default: the cores divided among the workers)")
     parser.add_argument("--memory", default="4G", help="memory per kernel (default 4G)")
     parser.add_argument("--processes", type=int, default=512, help="processes and threads per kernel")
     parser.add_argument("--disk", default="512M", help="size of the kernel's writable home folder")
@@ -66,7 +71,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
                     limits=limits, unsafe=args.unsafe, limits_mode=args.limits,
                     students=args.students.split(",") if args.students else None,
                     shard=parse_shard(args.shard) if args.shard else None,
-                    extra_read_only=tuple(args.read_only), work_dir=args.work_dir, keep=args.keep)
+                    extra_read_only=tuple(args.read_only), work_dir=args.work_dir, keep=args.keep,
+                    threads=args.threads)
 
 
 def course_root(given: Path | None) -> Path:
@@ -77,6 +83,8 @@ def course_root(given: Path | None) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # nbgrader's own gradebook code triggers SQLAlchemy warnings that say nothing to an instructor
+    warnings.filterwarnings("ignore", category=SAWarning)
     try:
         settings = settings_from(args)
         course = Course.load(course_root(args.course), db_url=args.db_url,

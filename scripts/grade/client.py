@@ -8,6 +8,8 @@ notebook stop at ``Limits.output_bytes``, widget messages are ignored, and error
 
 from __future__ import annotations
 
+import time
+
 import nbformat
 from nbclient import NotebookClient
 
@@ -15,6 +17,12 @@ OUTPUT_TYPES = {"stream", "display_data", "execute_result", "error", "update_dis
 MAX_ERROR_CHARS = 4000
 MAX_TRACEBACK_LINES = 60
 PROBE_OUTPUT_BYTES = 1024**2
+
+
+def not_run_output(reason: str) -> nbformat.NotebookNode:
+    """An error output that fails a graded cell and tells the student why."""
+    return nbformat.v4.new_output("error", ename="NotGraded", evalue=reason,
+                                  traceback=[f"NotGraded: {reason}"])
 
 
 def content_size(content) -> int:
@@ -62,10 +70,14 @@ class CappedClient(NotebookClient):
         self.truncated_cells: set[int] = set()
         self.replies: dict[int, str] = {}
         self.uncapped = False  # set while the grader's own probe cells run
+        self.timed_out = False  # set when a cell ran past the time limit (it was interrupted)
+        self.saw_idle = False  # the kernel's "idle" for the last cell arrived on iopub
         self.on_cell_executed = self._record_reply
 
     def process_message(self, msg: dict, cell: nbformat.NotebookNode, cell_index: int):
         msg_type = msg["msg_type"]
+        if msg_type == "status" and msg["content"].get("execution_state") == "idle":
+            self.saw_idle = True
         if msg_type.startswith("comm_"):
             return None  # widgets are not graded; their state could grow without bound
         if self.uncapped and msg_type in OUTPUT_TYPES - {"error"}:
@@ -81,6 +93,21 @@ class CappedClient(NotebookClient):
                 return None
             self.kept_bytes += size
         return super().process_message(msg, cell, cell_index)
+
+    def reconnect_iopub(self) -> None:
+        """A new iopub connection to the kernel.
+
+        zmq drops a connection that brings a message above MAXMSGSIZE and does not make it
+        again; without this, every later output of the notebook would be lost.
+        """
+        self.kc.iopub_channel.close()
+        self.kc._iopub_channel = None
+        self.kc.iopub_channel  # noqa: B018 (the property connects a new socket)
+        time.sleep(0.5)  # the new subscription must reach the kernel before it publishes
+
+    async def _async_handle_timeout(self, timeout: int, cell: nbformat.NotebookNode | None = None):
+        self.timed_out = True
+        return await super()._async_handle_timeout(timeout, cell)
 
     def _record_reply(self, cell: nbformat.NotebookNode, cell_index: int, execute_reply: dict) -> None:
         """Like nbgrader's Execute: an error reply without an error output still fails the cell."""

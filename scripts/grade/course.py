@@ -110,6 +110,7 @@ def kernel_environment(course: Course, profile: str, threads: int, sandboxed: bo
         "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
         "NBGRADER_EXECUTION": "autograde",
     }
+    env["OMP_WAIT_POLICY"] = "PASSIVE"  # idle OpenMP threads sleep: kernels share the cores
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
                  "VECLIB_MAXIMUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
         env[name] = str(threads)  # one kernel per worker: each gets its share of the cores

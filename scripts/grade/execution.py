@@ -1,4 +1,4 @@
-"""One submitted notebook executed in a worker process: ``python -m scripts.grade.execution JOB_DIR``.
+"""One submitted notebook executed in a worker process (``python -m scripts.grade.worker JOB_DIR``).
 
 The worker is trusted grader code: it starts the student's kernel in the sandbox, runs the
 (sanitised) notebook cell by cell with the integrity probes around graded cells, and writes
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import resource
 import shutil
 import sys
 import time
@@ -19,14 +20,14 @@ from pathlib import Path
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from .client import CappedClient
+from .client import CappedClient, not_run_output
 from .integrity import ProbeCells, parse_report, tagged_line
 from .kernel import LaunchPlan, SandboxedKernelManager, SandboxStartError
 from .limits import Limits
 from .sandbox import SandboxSpec
-from .trusted import not_run_output
 
 STARTUP_TIMEOUT_S = 120
+RESPONSIVE_TIMEOUT_S = 10  # an interrupted kernel must answer within this
 
 
 @dataclass
@@ -73,6 +74,7 @@ class Result:
     runtime_flags: list[str] = field(default_factory=list)
     truncated_output: bool = False
     wall_s: float = 0.0
+    cpu_s: float = 0.0  # this worker and its kernel (a kernel killed at the end counts in part)
     kernel_log: str = ""
     kernel_exit: int | None = None
 
@@ -89,13 +91,17 @@ class Runner:
         self.manager = SandboxedKernelManager(self._plan())
         self.client = CappedClient(
             notebook, self.limits.output_bytes, km=self.manager, timeout=self.limits.cell_timeout_s,
-            interrupt_on_timeout=True, raise_on_iopub_timeout=True, iopub_timeout=10,
+            # A lost "idle" message (zmq drops the connection on an oversized message) must
+            # not count as a hang: the reply came. A real hang is found by _responsive().
+            interrupt_on_timeout=True, raise_on_iopub_timeout=False, iopub_timeout=10,
             error_on_timeout={"ename": "CellTimeoutError",
                               "evalue": f"the cell ran longer than {self.limits.cell_timeout_s} s",
                               "traceback": [f"CellTimeoutError: the cell ran longer than "
                                             f"{self.limits.cell_timeout_s} s and was interrupted"]},
             allow_errors=True, kernel_name="python3", startup_timeout=STARTUP_TIMEOUT_S,
-            shutdown_kernel="immediate", record_timing=False)
+            # graceful: a kernel that exits is reaped, so its CPU time counts in cpu_s
+            shutdown_kernel="graceful", record_timing=False)
+        self.manager.shutdown_wait_time = 3.0
 
     def _plan(self) -> LaunchPlan:
         job = self.job
@@ -121,6 +127,8 @@ class Runner:
         self.result.truncated_output = bool(self.client.truncated_cells)
         self._note_truncation()
         self.result.wall_s = round(time.monotonic() - start, 2)
+        self.result.cpu_s = round(sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+                                      for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)), 2)
         self.result.kernel_log = self.manager.log_tail
         return self.result
 
@@ -143,17 +151,27 @@ class Runner:
         notebook's own cell back.
         """
         own = self.notebook.cells[index]
-        self.client.uncapped = probe
+        self.client.uncapped, self.client.saw_idle = probe, False
+        start = time.monotonic()
         try:
             self.client.execute_cell(cell, index, **kwargs)
+            if not self.client.saw_idle:  # iopub lost its connection (an oversized message)
+                self.client.reconnect_iopub()
         finally:
             self.client.uncapped = False
             self.notebook.cells[index] = own
+            # the worker's log (kept with --keep) shows where the time goes
+            print(f"{time.monotonic() - start:7.2f} s  cell {index + 1}{' (probe)' if probe else ''}: "
+                  f"{cell.source[:60]!r}", file=sys.stderr, flush=True)
 
     def _install_probe(self) -> None:
         spec = self.job.integrity
         setup = nbformat.v4.new_code_cell(self.probes.setup(spec))
-        self._execute(setup, 0, probe=True, store_history=False)
+        self.client.timeout = STARTUP_TIMEOUT_S  # it imports torch and numpy: part of the start
+        try:
+            self._execute(setup, 0, probe=True, store_history=False)
+        finally:
+            self.client.timeout = self.limits.cell_timeout_s
         changes = self._probe_report(0)
         if changes != []:
             errors = [o for o in setup.outputs if o.output_type == "error"]
@@ -161,10 +179,16 @@ class Runner:
             raise SandboxStartError(f"the integrity probe could not start in the kernel: {detail}")
 
     def _probe_report(self, index: int) -> list[str] | None:
-        tag = self.probes.tag()
-        cell = nbformat.v4.new_code_cell(self.probes.report(tag))
-        self._execute(cell, index, probe=True, store_history=False)
-        return parse_report(cell, tag)
+        """The probe's findings; None when it does not answer, even on a fresh connection."""
+        for _ in range(2):
+            tag = self.probes.tag()
+            cell = nbformat.v4.new_code_cell(self.probes.report(tag))
+            self._execute(cell, index, probe=True, store_history=False)
+            changes = parse_report(cell, tag)
+            if changes is not None:
+                return changes
+            self.client.reconnect_iopub()
+        return None
 
     def _run_cells(self) -> None:
         try:
@@ -177,15 +201,20 @@ class Runner:
         for index, cell in enumerate(self.notebook.cells):
             if cell.cell_type != "code":
                 continue
+            where = _describe(cell, index)
             try:
+                self.client.timed_out = False
                 self._execute(cell, index)
+                if self.client.timed_out and not self._responsive(index):
+                    self.result.stopped = (f"{where} ran longer than {self.limits.cell_timeout_s} s "
+                                           "and ignored the interrupt")
             except DeadKernelError:
-                self.result.stopped = f"the kernel died while running cell {index + 1}"
+                self.result.stopped = f"the kernel died while running {where}"
             except CellTimeoutError:
-                self.result.stopped = (f"cell {index + 1} ran longer than {self.limits.cell_timeout_s} s "
+                self.result.stopped = (f"{where} ran longer than {self.limits.cell_timeout_s} s "
                                        "and ignored the interrupt")
             except Exception as error:  # malformed messages from the kernel, and the like
-                self.result.stopped = (f"the kernel's answer to cell {index + 1} could not be read "
+                self.result.stopped = (f"the kernel's answer to {where} could not be read "
                                        f"({type(error).__name__}); grading stopped there")
             if self.result.stopped:
                 cell.outputs.append(not_run_output(self.result.stopped))
@@ -197,6 +226,16 @@ class Runner:
             grade_id = self.job.graded.get(str(index))
             if grade_id is not None:
                 self._judge(cell, index, grade_id)
+
+    def _responsive(self, index: int) -> bool:
+        """After an interrupted cell: does the kernel run a trivial cell within the grace period?"""
+        check = nbformat.v4.new_code_cell("pass")
+        self.client.timeout, self.client.timed_out = RESPONSIVE_TIMEOUT_S, False
+        try:
+            self._execute(check, index, probe=True, store_history=False)
+        finally:
+            self.client.timeout = self.limits.cell_timeout_s
+        return not self.client.timed_out
 
     def _judge(self, cell: nbformat.NotebookNode, index: int, grade_id: str) -> None:
         if not passed(cell):
@@ -220,17 +259,18 @@ class Runner:
         if changes is None:
             return self._tamper("the grading probe did not answer: the kernel was tampered with")
         if changes:
-            return self._tamper("the notebook changed what the tests rely on: " + "; ".join(changes[:8])
-                                + (f"; and {len(changes) - 8} more" if len(changes) > 8 else ""))
+            shown = "; ".join(changes[:8]) + (f"; and {len(changes) - 8} more" if len(changes) > 8 else "")
+            return self._tamper(f"the notebook changed what the tests rely on: {shown}", changes)
         names = self.job.integrity["standins"].get(grade_id, [])
         if names and self._control_passes(cell, index, names):
             return self._tamper(f"this test also passes when {', '.join(names)} answer nothing: "
                                 "the checks were bypassed")
         return None
 
-    def _tamper(self, reason: str) -> str:
+    def _tamper(self, reason: str, details: list[str] | None = None) -> str:
+        """Record a finding; every later graded cell is void too. The summary lists every detail."""
         self.tampered.append(reason)
-        self.result.runtime_flags.append(reason)
+        self.result.runtime_flags += details or [reason]
         return reason
 
     def _control_passes(self, cell: nbformat.NotebookNode, index: int, names: list[str]) -> bool:
@@ -265,6 +305,14 @@ class Runner:
                      f"{self.limits.output_bytes // 1024**2} MiB]\n"))
 
 
+def _describe(cell: nbformat.NotebookNode, index: int) -> str:
+    """``cell 12 (`def softmax_cross_entropy(...`)``: how a student finds the cell."""
+    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+    first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+    label = f"cell {index + 1}" + (f", {grade_id}" if grade_id else "")
+    return f"{label} (`{first[:50]}{'...' if len(first) > 50 else ''}`)"
+
+
 def passed(cell: nbformat.NotebookNode) -> bool:
     """nbgrader's rule for an autograded code cell: no error output."""
     return not any(output.output_type == "error" for output in cell.get("outputs", []))
@@ -296,6 +344,3 @@ def main(job_dir: str) -> None:
     nbformat.write(notebook, Path(job_dir) / "executed.ipynb")
     (Path(job_dir) / "result.json").write_text(json.dumps(asdict(result)))
 
-
-if __name__ == "__main__":
-    main(sys.argv[1])

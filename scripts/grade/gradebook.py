@@ -9,15 +9,15 @@ graded notebook goes to ``autograded/`` for ``nbgrader generate_feedback``.
 from __future__ import annotations
 
 import copy
-import os
-import subprocess
-import sys
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import Preprocessor
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.converters import GenerateAssignment, NbGraderException
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
@@ -29,9 +29,22 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 from nbgrader.utils import determine_grade
+from sqlalchemy.exc import IntegrityError
 
+from .client import not_run_output
 from .course import Course
-from .trusted import TrustedNotebook, assignment_exists, load_trusted, not_run_output
+from .trusted import TrustedNotebook, assignment_exists, load_trusted
+
+
+def _with_retry(action, attempts: int = 3):
+    """Run ``action``; a unique-key race with another grading machine is retried."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 + attempt)
 
 
 class RestoreTrustedMetadata(Preprocessor):
@@ -65,7 +78,12 @@ class GradebookWriter:
 
     def __init__(self, course: Course, assignment: str) -> None:
         self.course, self.assignment = course, assignment
-        self.ensure_assignment()
+        # nbgrader's preprocessors open the gradebook under the course id "default_course"
+        # and create that row on first use: made here once, so that several grading machines
+        # starting together on one database do not race to insert it.
+        for course_id in (course.coursedir.course_id, "default_course"):
+            _with_retry(lambda course_id=course_id: Gradebook(course.db_url, course_id).close())
+        _with_retry(self.ensure_assignment)
         with self._open() as gradebook:
             self.trusted = load_trusted(gradebook, assignment, course.folder("release"))
             self.roster = {student.id for student in gradebook.students}
@@ -79,13 +97,18 @@ class GradebookWriter:
             if assignment_exists(gradebook, self.assignment):
                 return
         with tempfile.TemporaryDirectory(prefix="ssl-grade-release-") as release:
-            command = [sys.executable, "-m", "nbgrader", "generate_assignment", self.assignment, "--force",
-                       f"--CourseDirectory.release_directory={release}",
-                       f"--CourseDirectory.db_url={self.course.db_url}", "--log-level=WARN"]
-            env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-            result = subprocess.run(command, cwd=self.course.root, env=env, capture_output=True, text=True)
-            if result.returncode != 0:
-                raise RuntimeError(f"could not record {self.assignment} in the gradebook:\n{result.stderr[-3000:]}")
+            config = copy.deepcopy(self.course.config)
+            config.CourseDirectory.release_directory = release
+            config.CourseDirectory.db_url = self.course.db_url
+            config.CourseDirectory.assignment_id = self.assignment
+            config.CourseDirectory.root = str(self.course.root)
+            config.GenerateAssignment.force = True
+            coursedir = CourseDirectory(config=config)
+            try:
+                GenerateAssignment(coursedir=coursedir, config=config).start()
+            except NbGraderException as error:
+                raise RuntimeError(f"could not record {self.assignment} in the gradebook from "
+                                   f"{self.course.folder('source') / self.assignment}: {error}") from error
 
     def resources(self, student: str, notebook: str) -> dict:
         return {"nbgrader": {"student": student, "assignment": self.assignment, "notebook": notebook,

@@ -121,7 +121,8 @@ def _module_aliases(cells: list[nbformat.NotebookNode]) -> set[str]:
     return aliases
 
 
-def _flags_in(tree: ast.Module, aliases: set[str]) -> list[str]:
+def _flags_in(tree: ast.Module, aliases: set[str]) -> list[tuple[int, str]]:
+    """``(line, what)`` for each suspicious construct."""
     found = []
     for node in ast.walk(tree):
         line = getattr(node, "lineno", "?")
@@ -130,30 +131,31 @@ def _flags_in(tree: ast.Module, aliases: set[str]) -> list[str]:
             for target in targets:
                 name = _dotted(target) if isinstance(target, ast.Attribute) else None
                 if name and name.split(".")[0] in aliases:
-                    found.append(f"line {line}: assigns to {name}")
+                    found.append((line, f"assigns to {name}"))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in SUSPICIOUS_CALLS:
-            found.append(f"line {line}: calls {SUSPICIOUS_CALLS[node.func.id]}")
+            found.append((line, f"calls {SUSPICIOUS_CALLS[node.func.id]}"))
         elif isinstance(node, ast.Attribute) and node.attr in SUSPICIOUS_ATTRIBUTES:
-            found.append(f"line {line}: uses .{node.attr}")
+            found.append((line, f"uses .{node.attr}"))
         elif isinstance(node, ast.Attribute) and _dotted(node) in SUSPICIOUS_DOTTED:
-            found.append(f"line {line}: uses {_dotted(node)}")
+            found.append((line, f"uses {_dotted(node)}"))
         elif isinstance(node, ast.Name) and node.id == "__builtins__":
-            found.append(f"line {line}: uses __builtins__")
+            found.append((line, "uses __builtins__"))
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for name in names:
                 if name.split(".")[0] in SUSPICIOUS_MODULES:
-                    found.append(f"line {line}: imports {name}")
+                    found.append((line, f"imports {name}"))
     return found
 
 
 def static_flags(notebook: nbformat.NotebookNode, editable: set[int]) -> list[str]:
     """Suspicious constructs in the cells the student could edit (indices ``editable``).
 
-    Flags are for a human: each can have an innocent use, and none changes a score.
+    One line per construct, naming the cells and lines where it appears. Flags are for a
+    human: each can have an innocent use, and none changes a score.
     """
     aliases = _module_aliases(notebook.cells)
-    flags = []
+    where: dict[str, list[str]] = {}
     for index in sorted(editable):
         cell = notebook.cells[index]
         if cell.cell_type != "code" or not cell.source.strip():
@@ -162,5 +164,10 @@ def static_flags(notebook: nbformat.NotebookNode, editable: set[int]) -> list[st
         if tree is None:
             continue
         label = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
-        flags += [f"{label}, {flag}" for flag in dict.fromkeys(_flags_in(tree, aliases))]
-    return flags
+        for line, what in _flags_in(tree, aliases):
+            places = where.setdefault(what, [])
+            if len(places) < 4:
+                places.append(f"{label} line {line}")
+            elif len(places) == 4:
+                places.append("...")
+    return [f"{what} ({', '.join(places)})" for what, places in where.items()]

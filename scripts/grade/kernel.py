@@ -73,6 +73,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         (plan.job_dir / "unused").mkdir(parents=True, exist_ok=True)
         self.ip = str(plan.job_dir / "unused" / "kernel")  # only picks the socket numbers
         self.connection_file = str(plan.job_dir / "connection-grader.json")
+        # A signal to bubblewrap's process group does not reach the kernel in its own pid
+        # namespace; an interrupt_request on the control channel does.
+        self.kernel_spec.interrupt_mode = "message"
         self._log: deque[bytes] = deque()
         self._log_size = 0
         self.sandbox_pid: int | None = None

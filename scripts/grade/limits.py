@@ -64,7 +64,7 @@ class Usage:
 class Enforcer:
     """Puts one kernel under :class:`Limits`; subclasses say how."""
 
-    name = "rlimits"
+    name = "rlimits (memory by address space, processes of the sandbox's user)"
     exact_memory = False
 
     def __init__(self, limits: Limits) -> None:
@@ -268,9 +268,15 @@ def choose_enforcer(limits: Limits, prefer: str = "auto") -> Enforcer:
             return CgroupV1Enforcer(limits, memory, pids)
         v2 = _own_cgroup_v2()
         if v2:
-            return CgroupV2Enforcer.prepare(limits, v2)
+            try:
+                return CgroupV2Enforcer.prepare(limits, v2)
+            except OSError:  # e.g. other processes share our group: controllers cannot be handed down
+                pass
         if prefer == "cgroup":
             raise RuntimeError(
                 "no writable cgroup with the memory and pids controllers: run as root, or "
                 "inside `systemd-run --user --scope -p Delegate=yes`, or use --limits rlimit")
-    return Enforcer(limits)
+    enforcer = Enforcer(limits)
+    if os.geteuid() == 0:
+        enforcer.name = "rlimits (memory by address space; the process limit does not bind root)"
+    return enforcer

@@ -43,6 +43,7 @@ class Settings:
     extra_read_only: tuple[str, ...] = ()
     work_dir: Path | None = None
     keep: bool = False
+    threads: int | None = None  # per kernel; default: the cores shared among the workers
 
 
 @dataclass
@@ -72,7 +73,7 @@ class Grader:
         self.enforcer: Enforcer = choose_enforcer(settings.limits, settings.limits_mode)
         self.gradebook = GradebookWriter(course, settings.assignment)
         self.read_only = read_only_paths(course, list(settings.extra_read_only))
-        threads = max(1, available_cores() // max(1, settings.workers))
+        threads = settings.threads or max(1, available_cores() // max(1, settings.workers))
         self.env = kernel_environment(course, settings.profile, threads, sandboxed=not settings.unsafe)
         self.home_files = font_cache_files()
         self.trusted_prefixes = sorted({sys.prefix, sys.base_prefix, str(lab_utils_dir())})
@@ -91,7 +92,7 @@ class Grader:
                                settings.students, settings.shard)
         work = Path(tempfile.mkdtemp(prefix="ssl-grade-", dir=settings.work_dir))
         try:
-            jobs = [job for submission in submissions for job in self._prepare(submission, work)]
+            jobs = [job for submission in submissions for job in self._prepare_safely(submission, work)]
             time_limit = settings.limits.submission_timeout_s + WORKER_GRACE_S
             run_all(jobs, settings.workers, time_limit, self._record)
         finally:
@@ -100,6 +101,15 @@ class Grader:
         return [self.outcomes[s.student] for s in submissions]
 
     # -- before the workers ------------------------------------------------------------
+
+    def _prepare_safely(self, submission: Submission, work: Path) -> list[Path]:
+        try:
+            return self._prepare(submission, work)
+        except Exception as error:  # the gradebook failed, not the submission: report, go on
+            self.grader_errors += 1
+            self.outcomes[submission.student].not_graded = (
+                f"preparing the submission failed (grade again): {type(error).__name__}: {str(error)[:300]}")
+            return []
 
     def _prepare(self, submission: Submission, work: Path) -> list[Path]:
         outcome = self.outcomes[submission.student] = StudentOutcome(submission.student,
@@ -139,7 +149,10 @@ class Grader:
             self._save_failure(student, name, f"{name}.ipynb holds none of the graded cells "
                                               "(was another notebook submitted under this name?)")
             return None
-        editable = {i for i, c in enumerate(sanitized.cells) if not c.metadata.get("nbgrader", {}).get("locked")}
+        # the student's own code: answer cells, and any cell that is not as the release gave it
+        given = self.gradebook.trusted[name].release_sources
+        editable = {i for i, c in enumerate(sanitized.cells)
+                    if c.metadata.get("nbgrader", {}).get("solution") or c.source not in given}
         job_id = f"{len(self.pending) + 1:04d}"
         job_dir = work / job_id
         (job_dir / "stage" / "home" / self.settings.assignment).mkdir(parents=True)
@@ -168,7 +181,16 @@ class Grader:
     # -- after a worker ----------------------------------------------------------------
 
     def _record(self, worker: WorkerOutcome) -> None:
+        """Save one worker's result; a failure here costs that notebook, not the run."""
         pending = self.pending[worker.job_dir]
+        try:
+            self._save_result(worker, pending)
+        except Exception as error:  # e.g. the gradebook's database went away
+            self.grader_errors += 1
+            self.outcomes[pending.student].notebooks[pending.notebook].note = (
+                f"NOT GRADED, saving the grades failed (grade again): {type(error).__name__}: {str(error)[:300]}")
+
+    def _save_result(self, worker: WorkerOutcome, pending: Pending) -> None:
         usage = self.enforcer.usage(pending.job_id)
         self.enforcer.release(pending.job_id)
         outcome = self.outcomes[pending.student].notebooks[pending.notebook]
@@ -209,9 +231,10 @@ class Grader:
         if result["truncated_output"]:
             notes.append(f"output cut: the notebook printed more than "
                          f"{self.settings.limits.output_bytes // 1024**2} MiB")
-        if result["runtime_flags"]:
-            notes.append("graded cells voided because the notebook tampered with the tests: "
-                         + result["runtime_flags"][0])
+        flags = result["runtime_flags"]
+        if flags:
+            shown = "; ".join(flags[:3]) + (f"; and {len(flags) - 3} more" if len(flags) > 3 else "")
+            notes.append(f"graded cells voided, the notebook tampered with the tests: {shown}")
         return notes
 
 

@@ -19,6 +19,7 @@ bubblewrap needs unprivileged user namespaces (or root).
 
 from __future__ import annotations
 
+import glob
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -120,6 +121,8 @@ def bwrap_argv(bwrap: str, spec: SandboxSpec, stage: Path, workdir_name: str, in
              "--ro-bind", str(stage), SANDBOX_STAGE]
     for path in spec.read_only:
         args += ["--ro-bind", path, path]
+    for device in sorted(glob.glob("/dev/nvidia*")):  # the GPU, for PROFILE=gpu on a CUDA machine
+        args += ["--dev-bind", device, device]
     args += ["--chdir", "/", "--info-fd", str(info_fd)]
     return args
 

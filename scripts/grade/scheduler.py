@@ -35,10 +35,10 @@ class WorkerOutcome:
 
 
 def run_worker(job_dir: Path, time_limit_s: float) -> WorkerOutcome:
-    """Run ``python -m scripts.grade.execution job_dir`` and wait at most ``time_limit_s``."""
+    """Run ``python -m scripts.grade.worker job_dir`` and wait at most ``time_limit_s``."""
     start = time.monotonic()
     log = open(job_dir / "worker.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "scripts.grade.execution", str(job_dir)],
+    process = subprocess.Popen([sys.executable, "-m", "scripts.grade.worker", str(job_dir)],
                                cwd=GRADER_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     timed_out = False

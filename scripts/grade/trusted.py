@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
+from .client import not_run_output
 from .pysource import (
     assigned_names,
     defined_names,
@@ -85,6 +86,13 @@ class TrustedNotebook:
         return sorted(graded, key=lambda gid: order.get(gid, len(order)))
 
     @property
+    def release_sources(self) -> set[str]:
+        """The code cells the students were given, as given (static flags skip them)."""
+        cells = self.release.cells if self.release is not None else []
+        return {cell.source for cell in cells if cell.cell_type == "code"} | {
+            cell.source for cell in self.cells.values() if cell.locked}
+
+    @property
     def max_score(self) -> float:
         return sum(cell.points or 0 for cell in self.cells.values() if cell.grade or cell.task)
 
@@ -109,12 +117,6 @@ class TrustedNotebook:
             if trusted.grade and cell.cell_type == "code":
                 cell.outputs = [not_run_output(reason)]
         return notebook
-
-
-def not_run_output(reason: str) -> nbformat.NotebookNode:
-    """An error output that fails a graded cell and tells the student why."""
-    return nbformat.v4.new_output("error", ename="NotGraded", evalue=reason,
-                                  traceback=[f"NotGraded: {reason}"])
 
 
 def _grade_ids_in_order(notebook: nbformat.NotebookNode) -> list[str]:
