@@ -6,7 +6,7 @@ STAMP := $(VENV)/.install-stamp
 # Tools the venv installs (nbgrader's alembic, jupyter kernels) are found without activating it.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: labs test notebooks reproduce install lint clean-cache
+.PHONY: labs test notebooks reproduce grade install lint clean-cache
 
 labs: $(STAMP)  ## install what is missing, then open the labs in JupyterLab
 	$(BIN)/jupyter lab notebooks/
@@ -21,6 +21,12 @@ notebooks: $(STAMP)  ## regenerate the student notebooks in notebooks/ from solu
 # Offline, leave out notebook 04's pretrained models: REPRODUCE_ARGS="--skip-tag needs-hub".
 reproduce: $(STAMP)  ## run the whole course under PROFILE and write its results table
 	$(BIN)/python -m scripts.reproduce $(if $(PROFILE),--profile $(PROFILE)) $(REPRODUCE_ARGS)
+
+# Grade submitted/*/ASSIGNMENT/ into the gradebook: every kernel sandboxed, WORKERS at a time
+# (default: one per core), under PROFILE (default: smoke). More options: GRADE_ARGS=--help.
+grade: $(STAMP)  ## grade every submission of ASSIGNMENT, sandboxed and in parallel
+	$(if $(ASSIGNMENT),,$(error give the assignment: make grade ASSIGNMENT=01_intro))
+	$(BIN)/python -m scripts.grade $(ASSIGNMENT) --profile $(or $(PROFILE),smoke) $(if $(WORKERS),--workers $(WORKERS)) $(if $(STUDENTS),--students $(STUDENTS)) $(GRADE_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check lab_utils tests scripts conftest.py
