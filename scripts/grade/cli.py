@@ -101,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
     start = time.monotonic()
     outcomes = grader.run()
+    if not outcomes:
+        print(f"No submissions of {settings.assignment} in {course.folder('submitted')}/*/{settings.assignment}/: "
+              "collect them first (nbgrader collect or zip_collect).", file=sys.stderr)
+        return 0
     info = RunInfo(assignment=settings.assignment, workers=settings.workers, profile=settings.profile,
                    sandbox=grader.sandbox_description, limits=grader.enforcer.name,
                    db=course.db_url.split("@")[-1], wall_s=round(time.monotonic() - start, 1))

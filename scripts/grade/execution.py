@@ -155,7 +155,7 @@ class Runner:
         start = time.monotonic()
         try:
             self.client.execute_cell(cell, index, **kwargs)
-            if not self.client.saw_idle:  # iopub lost its connection (an oversized message)
+            if cell.source.strip() and not self.client.saw_idle:  # iopub lost its connection
                 self.client.reconnect_iopub()
         finally:
             self.client.uncapped = False

@@ -59,6 +59,7 @@ class Usage:
 
     peak_memory_bytes: int | None = None
     out_of_memory: bool = False
+    cpu_s: float | None = None  # CPU time of the kernel and everything it started
 
 
 class Enforcer:
@@ -94,37 +95,43 @@ class CgroupV1Enforcer(Enforcer):
     name = "cgroup v1 (memory, pids)"
     exact_memory = True
 
-    def __init__(self, limits: Limits, memory_root: Path, pids_root: Path) -> None:
+    def __init__(self, limits: Limits, memory_root: Path, pids_root: Path, cpuacct_root: Path | None) -> None:
         super().__init__(limits)
-        self.memory_root, self.pids_root = memory_root, pids_root
+        self.memory_root, self.pids_root, self.cpuacct_root = memory_root, pids_root, cpuacct_root
         self.run_id = uuid.uuid4().hex[:8]
 
-    def _dirs(self, job_id: str) -> tuple[Path, Path]:
+    def _dirs(self, job_id: str) -> tuple[Path, ...]:
+        """The job's memory, pids and (when there is one) cpuacct groups."""
         name = f"ssl-grade-{self.run_id}-{job_id}"
-        return self.memory_root / name, self.pids_root / name
+        roots = [self.memory_root, self.pids_root] + ([self.cpuacct_root] if self.cpuacct_root else [])
+        return tuple(root / name for root in roots)
 
     def prefix(self, job_id: str) -> list[str]:
-        memory, pids = self._dirs(job_id)
-        memory.mkdir()
-        pids.mkdir()
+        groups = self._dirs(job_id)
+        for group in groups:
+            group.mkdir()
+        memory, pids = groups[:2]
         (memory / "memory.limit_in_bytes").write_text(str(self.limits.memory_bytes))
         if (memory / "memory.memsw.limit_in_bytes").exists():
             (memory / "memory.memsw.limit_in_bytes").write_text(str(self.limits.memory_bytes))
         (memory / "memory.swappiness").write_text("0")
         (pids / "pids.max").write_text(str(self.limits.processes))
-        # The shell joins both groups, then becomes the next command: nothing starts outside.
-        join = f'echo $$ > "{memory}/cgroup.procs" && echo $$ > "{pids}/cgroup.procs" && exec "$@"'
+        # The shell joins every group, then becomes the next command: nothing starts outside.
+        join = " && ".join(f'echo $$ > "{group}/cgroup.procs"' for group in groups) + ' && exec "$@"'
         return ["/bin/sh", "-c", join, "sh", *self._rlimit_prefix()]
 
     def usage(self, job_id: str) -> Usage:
-        memory, _ = self._dirs(job_id)
+        groups = self._dirs(job_id)
+        memory = groups[0]
         try:
             peak = int((memory / "memory.max_usage_in_bytes").read_text())
             oom = _field(memory / "memory.oom_control", "oom_kill") > 0
             failed = int((memory / "memory.failcnt").read_text()) > 0
+            cpu = int((groups[2] / "cpuacct.usage").read_text()) / 1e9 if len(groups) > 2 else None
         except OSError:
             return Usage()
-        return Usage(peak_memory_bytes=peak, out_of_memory=oom or (failed and peak >= self.limits.memory_bytes))
+        return Usage(peak_memory_bytes=peak, out_of_memory=oom or (failed and peak >= self.limits.memory_bytes),
+                     cpu_s=cpu)
 
     def release(self, job_id: str) -> None:
         for folder in self._dirs(job_id):
@@ -174,9 +181,10 @@ class CgroupV2Enforcer(Enforcer):
             oom = _field(group / "memory.events", "oom_kill") > 0
             peak_file = group / "memory.peak"
             peak = int(peak_file.read_text()) if peak_file.exists() else None
+            cpu = _field(group / "cpu.stat", "usage_usec") / 1e6
         except OSError:
             return Usage()
-        return Usage(peak_memory_bytes=peak, out_of_memory=oom)
+        return Usage(peak_memory_bytes=peak, out_of_memory=oom, cpu_s=cpu)
 
     def release(self, job_id: str) -> None:
         _remove_group(self._dir(job_id))
@@ -265,7 +273,7 @@ def choose_enforcer(limits: Limits, prefer: str = "auto") -> Enforcer:
     if prefer != "rlimit":
         memory, pids = _own_cgroup_v1("memory"), _own_cgroup_v1("pids")
         if memory and pids:
-            return CgroupV1Enforcer(limits, memory, pids)
+            return CgroupV1Enforcer(limits, memory, pids, _own_cgroup_v1("cpuacct"))
         v2 = _own_cgroup_v2()
         if v2:
             try:

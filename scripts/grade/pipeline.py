@@ -13,7 +13,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -196,6 +195,7 @@ class Grader:
         outcome = self.outcomes[pending.student].notebooks[pending.notebook]
         outcome.wall_s, outcome.peak_memory_bytes = worker.wall_s, usage.peak_memory_bytes
         result = worker.result
+        outcome.cpu_s = usage.cpu_s
         if worker.timed_out:
             limit = self.settings.limits.submission_timeout_s
             self._save_failure(pending.student, pending.notebook,
@@ -242,7 +242,3 @@ def _notes_cell(notes: list[str]) -> nbformat.NotebookNode:
     """A markdown cell at the top of the graded notebook: the feedback shows it first."""
     text = "\n".join(f"- {note}" for note in notes)
     return nbformat.v4.new_markdown_cell(f"**Grading notes**\n\n{text}", metadata={"grading_notes": True})
-
-
-def elapsed_since(start: float) -> float:
-    return round(time.monotonic() - start, 1)

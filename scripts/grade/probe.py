@@ -159,12 +159,26 @@ class Probe:
             return getattr(type(function), "__module__", "") == "__main__"
         return not code.co_filename.startswith(self.trusted_prefixes)
 
+    def _trusted_module(self, module) -> bool:
+        """A module object made by installed code, from a file of the installation."""
+        if not isinstance(module, types.ModuleType):
+            return False
+        files = [getattr(module, "__file__", None)]
+        if type(module) is not types.ModuleType:  # a subclass: its class must be installed code too
+            files.append(getattr(sys.modules.get(type(module).__module__), "__file__", None))
+        return all(isinstance(f, str) and f.startswith(self.trusted_prefixes) for f in files)
+
     def changes(self) -> list[str]:
         """Everything the tests rely on that differs from the recording, as sentences."""
         found = []
-        for name, (module, items) in self.modules.items():
-            if sys.modules.get(name, module) is not module:
-                found.append(f"sys.modules[{name!r}] replaced")
+        for name, (module, items) in list(self.modules.items()):
+            now = sys.modules.get(name, module)
+            if now is not module:
+                if not self._trusted_module(now):
+                    found.append(f"sys.modules[{name!r}] replaced")
+                else:  # a library swapping in its own lazy module (transformers does): guard that one
+                    self.modules[name] = (now, _guarded_items(vars(now)))
+                    module, items = self.modules[name]
             current = vars(module)
             found += [f"{name}.{key} {how}" for key, before in items.items()
                       if (how := _changed(before, current.get(key, MISSING), self.trusted_prefixes))]

@@ -16,6 +16,7 @@ class NotebookOutcome:
     note: str | None = None  # why the notebook did not run, or stopped early
     review: list[str] = field(default_factory=list)  # integrity findings and static flags
     wall_s: float = 0.0
+    cpu_s: float | None = None  # the kernel's CPU time, where the limits' cgroups measure it
     peak_memory_bytes: int | None = None
 
 
@@ -81,8 +82,10 @@ def render(info: RunInfo, outcomes: list[StudentOutcome]) -> str:
         lines += ["", "Not graded (nothing written to the gradebook):",
                   *[f"  {o.student}: {o.not_graded}" for o in refused]]
     rate = len(outcomes) / info.wall_s * 60 if info.wall_s else 0.0
+    cpus = [n.cpu_s for o in graded for n in o.notebooks.values() if n.cpu_s is not None]
+    cpu = f", kernels' CPU time {sum(cpus):.0f} s" if cpus else ""
     lines += ["", f"{len(outcomes)} submissions in {info.wall_s:.0f} s ({rate:.1f} per minute) "
-                  f"with {info.workers} worker(s)."]
+                  f"with {info.workers} worker(s){cpu}."]
     return "\n".join(lines)
 
 
