@@ -6,7 +6,7 @@ STAMP := $(VENV)/.install-stamp
 # Tools the venv installs (nbgrader's alembic, jupyter kernels) are found without activating it.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: labs test notebooks reproduce pretrain release publish install lint clean-cache
+.PHONY: labs test notebooks reproduce pretrain grade release publish install lint clean-cache
 
 # LAB_ARGS passes options to JupyterLab, e.g. make labs LAB_ARGS="--port 8890 --no-browser".
 labs: $(STAMP)  ## install what is missing, then open the labs in JupyterLab (also as root)
@@ -36,6 +36,12 @@ reproduce: $(STAMP)  ## run the whole course under PROFILE and write its results
 # pretrain profile. Hours on a CPU, minutes on a data-centre GPU. PRETRAIN_ARGS=03_simclr: one notebook.
 pretrain: $(STAMP)  ## train the course checkpoints of notebooks 02-04
 	$(BIN)/python -m scripts.pretrain $(PRETRAIN_ARGS)
+
+# Grade submitted/*/ASSIGNMENT/ into the gradebook: every kernel sandboxed, WORKERS at a time
+# (default: one per core), under PROFILE (default: smoke). More options: GRADE_ARGS=--help.
+grade: $(STAMP)  ## grade every submission of ASSIGNMENT, sandboxed and in parallel
+	$(if $(ASSIGNMENT),,$(error give the assignment: make grade ASSIGNMENT=01_intro))
+	$(BIN)/python -m scripts.grade $(ASSIGNMENT) --profile $(or $(PROFILE),smoke) $(if $(WORKERS),--workers $(WORKERS)) $(if $(STUDENTS),--students $(STUDENTS)) $(GRADE_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check lab_utils tests scripts conftest.py

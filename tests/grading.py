@@ -77,7 +77,10 @@ class Scores:
 
 
 def autograde(course: Path, assignment: str, submissions: dict[str, dict[str, Path]]) -> dict[str, dict[str, Scores]]:
-    """Release ``assignment``, submit the given notebooks per student, autograde, read scores.
+    """Release ``assignment``, submit the given notebooks per student, grade them, read scores.
+
+    Grading goes through ``python -m scripts.grade`` (what ``make grade`` runs: sandboxed
+    kernels, in parallel); plain ``nbgrader autograde`` refuses to run in this course.
 
     Args:
         submissions: ``{student: {notebook_name: path of the notebook to submit}}``.
@@ -90,7 +93,11 @@ def autograde(course: Path, assignment: str, submissions: dict[str, dict[str, Pa
         folder.mkdir(parents=True)
         for name, path in notebooks.items():
             shutil.copy(path, folder / f"{name}.ipynb")
-    nbgrader("autograde", assignment, "--force", "--create", cwd=course)
+    result = subprocess.run([sys.executable, "-m", "scripts.grade", assignment, "--course", str(course),
+                             "--create-students", "--workers", str(min(len(submissions), os.cpu_count() or 1))],
+                            cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise AssertionError(f"grading {assignment} failed:\n{result.stdout[-5000:]}\n{result.stderr[-5000:]}")
     scores: dict[str, dict[str, Scores]] = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         for student, notebooks in submissions.items():

@@ -1,0 +1,118 @@
+"""Command line: ``python -m scripts.grade ASSIGNMENT`` (what ``make grade`` runs)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from sqlalchemy.exc import SAWarning
+
+from .course import Course
+from .discovery import parse_shard
+from .limits import Limits, parse_size
+from .pipeline import Grader, Settings, available_cores
+from .sandbox import SandboxUnavailable
+from .scheduler import GRADER_ROOT
+from .summary import RunInfo, render, write_json
+
+PROFILE_TIMEOUTS_S = {"smoke": (300, 1800), "cpu": (1800, 3 * 3600), "gpu": (1800, 3 * 3600)}
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="make grade ASSIGNMENT=<assignment>",
+        description="Grade every submission in submitted/*/<assignment>/ into the gradebook: each "
+                    "student's kernel in a sandbox, WORKERS at a time, then print a per-student summary.")
+    parser.add_argument("assignment")
+    parser.add_argument("--course", type=Path, default=None,
+                        help="the course's root folder, holding nbgrader_config.py (default: the current "
+                             "folder if it holds one, else this repository)")
+    parser.add_argument("--workers", type=int, default=available_cores(),
+                        help="submissions graded at once, one kernel each (default: the number of cores)")
+    parser.add_argument("--profile", default="smoke", choices=sorted(PROFILE_TIMEOUTS_S),
+                        help="SSL_LAB_PROFILE of the students' kernels (default: smoke)")
+    parser.add_argument("--students", default=None, help="comma-separated student ids (default: all)")
+    parser.add_argument("--shard", default=None,
+                        help="K/N: grade only this machine's share of the students, when N machines "
+                             "share one gradebook (db_url)")
+    parser.add_argument("--db-url", default=None, help="gradebook URL (default: the course's db_url)")
+    parser.add_argument("--create-students", action="store_true",
+                        help="add students who are not on the roster instead of skipping them")
+    parser.add_argument("--unsafe", action="store_true",
+                        help="grade WITHOUT a sandbox: student code runs with your rights and can read "
+                             "the answers and change the gradebook")
+    parser.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell")
+    parser.add_argument("--submission-timeout", type=int, default=None, help="seconds per notebook in all")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per kernel (default: the cores divided among the workers)")
+    parser.add_argument("--memory", default="4G", help="memory per kernel (default 4G)")
+    parser.add_argument("--processes", type=int, default=512, help="processes and threads per kernel")
+    parser.add_argument("--disk", default="512M", help="size of the kernel's writable home folder")
+    parser.add_argument("--limits", default="auto", choices=["auto", "cgroup", "rlimit"],
+                        help="how limits are enforced (auto: cgroups when writable, else rlimits)")
+    parser.add_argument("--read-only", action="append", default=[], metavar="PATH",
+                        help="an extra folder the kernels may read (repeatable)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the summary as JSON here")
+    parser.add_argument("--work-dir", type=Path, default=None, help="where job folders go (default: $TMPDIR)")
+    parser.add_argument("--keep", action="store_true", help="keep the job folders (for debugging)")
+    return parser.parse_args(argv)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    cell, submission = PROFILE_TIMEOUTS_S[args.profile]
+    limits = Limits(memory_bytes=parse_size(args.memory), processes=args.processes,
+                    cell_timeout_s=args.cell_timeout or cell,
+                    submission_timeout_s=args.submission_timeout or submission,
+                    disk_bytes=parse_size(args.disk))
+    return Settings(assignment=args.assignment, workers=max(1, args.workers), profile=args.profile,
+                    limits=limits, unsafe=args.unsafe, limits_mode=args.limits,
+                    students=args.students.split(",") if args.students else None,
+                    shard=parse_shard(args.shard) if args.shard else None,
+                    extra_read_only=tuple(args.read_only), work_dir=args.work_dir, keep=args.keep,
+                    threads=args.threads)
+
+
+def course_root(given: Path | None) -> Path:
+    if given is not None:
+        return given
+    return Path.cwd() if (Path.cwd() / "nbgrader_config.py").is_file() else GRADER_ROOT
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    # nbgrader's own gradebook code triggers SQLAlchemy warnings that say nothing to an instructor
+    warnings.filterwarnings("ignore", category=SAWarning)
+    try:
+        settings = settings_from(args)
+        course = Course.load(course_root(args.course), db_url=args.db_url,
+                             create_students=True if args.create_students else None)
+        grader = Grader(course, settings)
+    except SandboxUnavailable as error:
+        print(error, file=sys.stderr)
+        return 2
+    except (ValueError, FileNotFoundError, RuntimeError, ModuleNotFoundError) as error:
+        print(f"make grade: {error}", file=sys.stderr)
+        return 2
+    if settings.unsafe:
+        print("WARNING: grading without a sandbox (--unsafe): student code runs with your rights.",
+              file=sys.stderr)
+    start = time.monotonic()
+    outcomes = grader.run()
+    if not outcomes:
+        print(f"No submissions of {settings.assignment} in {course.folder('submitted')}/*/{settings.assignment}/: "
+              "collect them first (nbgrader collect or zip_collect).", file=sys.stderr)
+        return 0
+    info = RunInfo(assignment=settings.assignment, workers=settings.workers, profile=settings.profile,
+                   sandbox=grader.sandbox_description, limits=grader.enforcer.name,
+                   db=course.db_url.split("@")[-1], wall_s=round(time.monotonic() - start, 1))
+    print(render(info, outcomes))
+    if args.json:
+        write_json(args.json, info, outcomes)
+    if grader.grader_errors:
+        print(f"{grader.grader_errors} notebook(s) NOT graded because grading itself failed: grade them "
+              "again (STUDENTS=...).", file=sys.stderr)
+        return 1
+    return 0

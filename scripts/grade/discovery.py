@@ -1,0 +1,124 @@
+"""The submissions under ``submitted/<student>/<assignment>/``, and the checks on their files.
+
+Nothing a student sent is trusted: a submitted notebook must be a plain file (a symbolic
+link could point at the answers, and the grader reads files with the instructor's rights),
+not too large, valid JSON and a valid notebook. Each problem becomes a reason, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+STUDENT_ID = re.compile(r"^[A-Za-z0-9_@+\-][A-Za-z0-9_.@+\-]{0,99}$")
+
+
+@dataclass
+class SubmittedNotebook:
+    name: str
+    path: Path
+    notebook: nbformat.NotebookNode | None = None
+    problem: str | None = None  # why it cannot be run; it then scores zero
+
+
+@dataclass
+class Submission:
+    student: str
+    folder: Path
+    notebooks: dict[str, SubmittedNotebook] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)  # files that are not expected notebooks
+    problem: str | None = None  # why the whole submission is not graded
+
+
+def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
+    """Whether machine ``k`` of ``n`` grades ``student``; a stable hash, whatever the others see."""
+    if shard is None:
+        return True
+    k, n = shard
+    return zlib.crc32(student.encode()) % n == k - 1
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/3"`` -> ``(2, 3)``."""
+    match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        raise ValueError(f"--shard takes K/N with 1 <= K <= N, e.g. 1/2, not {text!r}")
+    return int(match[1]), int(match[2])
+
+
+def read_notebook(path: Path, max_bytes: int) -> tuple[nbformat.NotebookNode | None, str | None]:
+    """The notebook in ``path``, or None and what is wrong with the file."""
+    try:
+        info = os.lstat(path)
+    except OSError as error:
+        return None, f"cannot be read ({error.strerror})"
+    if stat.S_ISLNK(info.st_mode):
+        return None, "is a symbolic link, not a file: it is not followed"
+    if not stat.S_ISREG(info.st_mode):
+        return None, "is not a regular file"
+    if info.st_size > max_bytes:
+        return None, f"is {info.st_size / 1024**2:.0f} MiB, more than the {max_bytes / 1024**2:.0f} MiB allowed"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except OSError as error:
+        return None, f"cannot be read ({error.strerror})"
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None, "is not a JSON file, so not a Jupyter notebook (was it saved from Jupyter?)"
+    if not isinstance(data, dict) or not ("cells" in data or "worksheets" in data):
+        return None, "is JSON but not a Jupyter notebook (it has no cells)"
+    try:
+        notebook = nbformat.reads(raw.decode("utf-8"), as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:  # nbformat raises several kinds on malformed input
+        return None, f"is JSON but not a valid Jupyter notebook ({type(error).__name__}: {str(error)[:200]})"
+    return notebook, None
+
+
+def discover(submitted: Path, assignment: str, notebook_names: list[str], max_bytes: int,
+             students: list[str] | None = None, shard: tuple[int, int] | None = None) -> list[Submission]:
+    """Every submission of ``assignment``, sorted by student id."""
+    found = []
+    if not submitted.is_dir():
+        return found
+    for student_dir in sorted(submitted.iterdir()):
+        student = student_dir.name
+        if (students and student not in students) or not in_shard(student, shard):
+            continue
+        folder = student_dir / assignment
+        if not (folder.is_dir() or folder.is_symlink()):
+            continue
+        found.append(_submission(student, folder, notebook_names, max_bytes))
+    return found
+
+
+def _submission(student: str, folder: Path, notebook_names: list[str], max_bytes: int) -> Submission:
+    submission = Submission(student, folder)
+    if not STUDENT_ID.match(student):
+        submission.problem = (f"the folder name {student!r} is not a valid student id "
+                              "(letters, digits and _ . @ + - only)")
+        return submission
+    if folder.is_symlink() or folder.parent.is_symlink():
+        submission.problem = "the submission folder is a symbolic link: it is not followed"
+        return submission
+    for entry in sorted(folder.iterdir()):
+        name = entry.name.removesuffix(".ipynb")
+        if entry.name.endswith(".ipynb") and name in notebook_names:
+            notebook, problem = read_notebook(entry, max_bytes)
+            submission.notebooks[name] = SubmittedNotebook(name, entry, notebook, problem)
+        elif entry.name != "timestamp.txt":
+            submission.ignored.append(entry.name)
+    for name in notebook_names:
+        submission.notebooks.setdefault(
+            name, SubmittedNotebook(name, folder / f"{name}.ipynb", problem="was not submitted"))
+    return submission

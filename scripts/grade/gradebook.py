@@ -1,0 +1,185 @@
+"""The gradebook side, run by the parent process only: it is the only writer.
+
+Before a notebook runs, its nbgrader cells are reset from the gradebook (metadata, and the
+source of every locked cell: the tests with their hidden part), whatever the student did to
+them. After it ran, nbgrader's own preprocessors score it and save the grades, and the
+graded notebook goes to ``autograded/`` for ``nbgrader generate_feedback``.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbconvert.preprocessors import Preprocessor
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.converters import GenerateAssignment, NbGraderException
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
+from nbgrader.utils import determine_grade
+from sqlalchemy.exc import IntegrityError
+
+from .client import not_run_output
+from .course import Course
+from .trusted import TrustedNotebook, assignment_exists, load_trusted
+
+
+def _with_retry(action, attempts: int = 3):
+    """Run ``action``; a unique-key race with another grading machine is retried."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 + attempt)
+
+
+class RestoreTrustedMetadata(Preprocessor):
+    """Give every nbgrader cell the metadata the gradebook holds for its grade id.
+
+    nbgrader's OverwriteCells restores sources, lock, points and type, but trusts the
+    ``grade``/``solution`` flags a student may have flipped; here they come from the
+    gradebook too. A cell whose grade id the gradebook does not know loses its nbgrader
+    metadata and becomes an ordinary cell.
+    """
+
+    def __init__(self, trusted: TrustedNotebook, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.trusted = trusted
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.metadata.get("nbgrader")
+        if meta is None:
+            return cell, resources
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        known = self.trusted.cells.get(grade_id) if isinstance(grade_id, str) else None
+        if known is None:
+            del cell.metadata["nbgrader"]
+        else:
+            cell.metadata["nbgrader"] = known.nbgrader_metadata()
+        return cell, resources
+
+
+class GradebookWriter:
+    """Sanitises submitted notebooks and saves the grades of executed ones."""
+
+    def __init__(self, course: Course, assignment: str) -> None:
+        self.course, self.assignment = course, assignment
+        # nbgrader's preprocessors open the gradebook under the course id "default_course"
+        # and create that row on first use: made here once, so that several grading machines
+        # starting together on one database do not race to insert it.
+        for course_id in (course.coursedir.course_id, "default_course"):
+            _with_retry(lambda course_id=course_id: Gradebook(course.db_url, course_id).close())
+        _with_retry(self.ensure_assignment)
+        with self._open() as gradebook:
+            self.trusted = load_trusted(gradebook, assignment, course.folder("release"))
+            self.roster = {student.id for student in gradebook.students}
+
+    def _open(self) -> Gradebook:
+        return Gradebook(self.course.db_url, self.course.coursedir.course_id)
+
+    def ensure_assignment(self) -> None:
+        """If the gradebook lacks the assignment, record it from ``solutions/`` (not touching notebooks/)."""
+        with self._open() as gradebook:
+            if assignment_exists(gradebook, self.assignment):
+                return
+        with tempfile.TemporaryDirectory(prefix="ssl-grade-release-") as release:
+            config = copy.deepcopy(self.course.config)
+            config.CourseDirectory.release_directory = release
+            config.CourseDirectory.db_url = self.course.db_url
+            config.CourseDirectory.assignment_id = self.assignment
+            config.CourseDirectory.root = str(self.course.root)
+            config.GenerateAssignment.force = True
+            coursedir = CourseDirectory(config=config)
+            try:
+                GenerateAssignment(coursedir=coursedir, config=config).start()
+            except NbGraderException as error:
+                raise RuntimeError(f"could not record {self.assignment} in the gradebook from "
+                                   f"{self.course.folder('source') / self.assignment}: {error}") from error
+
+    def resources(self, student: str, notebook: str) -> dict:
+        return {"nbgrader": {"student": student, "assignment": self.assignment, "notebook": notebook,
+                             "db_url": self.course.db_url}}
+
+    def start_submission(self, student: str, folder: Path) -> None:
+        """Create the student (if allowed) and the submission, with its timestamp."""
+        timestamp = self.course.coursedir.get_existing_timestamp(str(folder))
+        with self._open() as gradebook:
+            gradebook.update_or_create_student(student)
+            if timestamp:
+                gradebook.update_or_create_submission(self.assignment, student, timestamp=timestamp)
+            else:
+                gradebook.update_or_create_submission(self.assignment, student)
+
+    def sanitize(self, student: str, name: str, notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+        """The submitted notebook with outputs cleared and every nbgrader cell reset from the gradebook."""
+        notebook = copy.deepcopy(notebook)
+        resources = self.resources(student, name)
+        for preprocessor in (ClearOutput(), DeduplicateIds(), OverwriteKernelspec(),
+                             RestoreTrustedMetadata(self.trusted[name]), OverwriteCells(), CheckCellMetadata()):
+            notebook, resources = preprocessor.preprocess(notebook, resources)
+        return notebook
+
+    def missing_graded_cells(self, name: str, notebook: nbformat.NotebookNode) -> list[str]:
+        present = {c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells}
+        return [gid for gid in self.trusted[name].graded_ids if gid not in present]
+
+    def add_deleted_cells(self, name: str, notebook: nbformat.NotebookNode, missing: list[str]) -> None:
+        """Append the graded cells a student deleted, failed, so they score zero with a reason."""
+        for grade_id in missing:
+            trusted = self.trusted[name].cells[grade_id]
+            cell = nbformat.v4.new_code_cell(trusted.source, metadata={"nbgrader": trusted.nbgrader_metadata()})
+            cell.outputs = [not_run_output(f"the test cell {grade_id} was deleted from the submitted notebook")]
+            notebook.cells.append(cell)
+
+    def save(self, student: str, name: str, notebook: nbformat.NotebookNode) -> tuple[float, float]:
+        """Score ``notebook`` with nbgrader's rules, save the grades, write the autograded copy.
+
+        Returns:
+            (score, max score) of the notebook.
+        """
+        resources = self.resources(student, name)
+        for preprocessor in (LimitOutput(), SaveAutoGrades(), AssignLatePenalties(parent=None)):
+            notebook, resources = preprocessor.preprocess(notebook, resources)
+        self._write_autograded(student, name, notebook)
+        score = sum(determine_grade(cell)[0] or 0 for cell in notebook.cells
+                    if cell.metadata.get("nbgrader", {}).get("grade"))
+        return score, self.trusted[name].max_score
+
+    def _write_autograded(self, student: str, name: str, notebook: nbformat.NotebookNode) -> None:
+        folder = self.course.folder("autograded") / student / self.assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.ipynb"
+        if path.exists() or path.is_symlink():
+            path.unlink()
+        nbformat.write(notebook, path)
+        path.chmod(0o444)  # as nbgrader leaves autograded files
+        timestamp = self.course.folder("submitted") / student / self.assignment / "timestamp.txt"
+        if timestamp.is_file() and not timestamp.is_symlink() and timestamp.stat().st_size < 1024:
+            (folder / "timestamp.txt").unlink(missing_ok=True)
+            (folder / "timestamp.txt").write_text(timestamp.read_text())
+
+    def scores(self, student: str) -> dict[str, tuple[float, float]]:
+        """(score, max) of each notebook as the gradebook now holds it (manual grades included)."""
+        found = {}
+        with self._open() as gradebook:
+            for name in self.trusted:
+                try:
+                    submitted = gradebook.find_submission_notebook(name, self.assignment, student)
+                except MissingEntry:
+                    continue
+                found[name] = (submitted.score, submitted.max_score)
+        return found

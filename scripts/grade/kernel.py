@@ -1,0 +1,178 @@
+"""A jupyter kernel manager that starts the student's kernel inside the sandbox.
+
+The kernel talks zmq over unix sockets (``transport = "ipc"``) that it creates in its own
+``/run/kernel``; the grader connects to them through ``/proc/<sandbox pid>/root``. TCP would
+not do: the kernel has its own network namespace, so the grader's localhost is not its own.
+Every zmq socket of the grader refuses a single message above ``message_bytes``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import zmq
+import zmq.asyncio
+from jupyter_client.manager import AsyncKernelManager
+
+from .sandbox import (
+    SANDBOX_HOME,
+    SANDBOX_SOCKETS,
+    SANDBOX_STAGE,
+    SandboxSpec,
+    bwrap_argv,
+    startup_command,
+)
+
+LOG_TAIL_BYTES = 16 * 1024
+SANDBOX_START_TIMEOUT_S = 60
+
+
+class SandboxStartError(RuntimeError):
+    """The sandbox could not start (a problem of the grading machine, not of the submission)."""
+
+
+@dataclass
+class LaunchPlan:
+    """How to start one kernel."""
+
+    python: str
+    job_dir: Path  # the worker's folder for this submission (outside the sandbox)
+    workdir_name: str  # the working folder under the home folder: the assignment's name
+    env: dict[str, str]
+    limit_prefix: list[str] = field(default_factory=list)
+    bwrap: str | None = None  # None: no sandbox (--unsafe)
+    sandbox: SandboxSpec | None = None
+    message_bytes: int = 64 * 1024**2
+
+    @property
+    def stage(self) -> Path:
+        """Read-only inside the sandbox: the kernel's connection file and its home's first files."""
+        return self.job_dir / "stage"
+
+
+def _limited_context(message_bytes: int) -> zmq.asyncio.Context:
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, message_bytes)
+    return context
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """Starts ``python -m ipykernel_launcher`` under the limits, in the sandbox."""
+
+    def __init__(self, plan: LaunchPlan, **kwargs) -> None:
+        context = _limited_context(plan.message_bytes)
+        super().__init__(kernel_name="python3", transport="ipc", context=context, **kwargs)
+        self.plan = plan
+        (plan.job_dir / "unused").mkdir(parents=True, exist_ok=True)
+        self.ip = str(plan.job_dir / "unused" / "kernel")  # only picks the socket numbers
+        self.connection_file = str(plan.job_dir / "connection-grader.json")
+        # A signal to bubblewrap's process group does not reach the kernel in its own pid
+        # namespace; an interrupt_request on the control channel does.
+        self.kernel_spec.interrupt_mode = "message"
+        self._log: deque[bytes] = deque()
+        self._log_size = 0
+        self.sandbox_pid: int | None = None
+        self.process: subprocess.Popen | None = None  # kept after nbclient drops the provisioner
+
+    def client(self, **kwargs):
+        kwargs.setdefault("context", _limited_context(self.plan.message_bytes))
+        return super().client(**kwargs)
+
+    @property
+    def log_tail(self) -> str:
+        """The last bytes the kernel (and bubblewrap) wrote to stdout/stderr."""
+        return b"".join(self._log).decode("utf-8", "replace")
+
+    def _kernel_connection(self, socket_prefix: str) -> Path:
+        info = json.loads(Path(self.connection_file).read_text())
+        info.update(transport="ipc", ip=socket_prefix)
+        path = self.plan.stage / "kernel.json"
+        path.write_text(json.dumps(info))
+        return path
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+        plan = self.plan
+        if plan.bwrap is None:
+            process = self._launch_unsandboxed()
+        else:
+            process = self._launch_sandboxed()
+        self.process = process
+        # the parent kills this group if the worker itself must be killed (time limit)
+        (plan.job_dir / "kernel.pgid").write_text(str(os.getpgid(process.pid)))
+        self.provisioner.process = process
+        self.provisioner.pid = process.pid
+        self.provisioner.pgid = os.getpgid(process.pid)
+        threading.Thread(target=self._drain, args=(process.stdout,), daemon=True).start()
+
+    def _kernel_argv(self, connection_file: str) -> list[str]:
+        return [self.plan.python, "-m", "ipykernel_launcher", "-f", connection_file,
+                "--HistoryManager.hist_file=:memory:"]
+
+    def _launch_sandboxed(self) -> subprocess.Popen:
+        plan = self.plan
+        self._kernel_connection(f"{SANDBOX_SOCKETS}/kernel")
+        workdir = f"{SANDBOX_HOME}/{plan.workdir_name}"
+        kernel = self._kernel_argv(f"{SANDBOX_STAGE}/kernel.json")
+        read_end, write_end = os.pipe()
+        argv = [*plan.limit_prefix, *bwrap_argv(plan.bwrap, plan.sandbox, plan.stage, plan.workdir_name,
+                                               write_end), *startup_command(kernel, SANDBOX_HOME, workdir)]
+        try:
+            process = subprocess.Popen(argv, env=plan.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(write_end,))
+        finally:
+            os.close(write_end)
+        info = _read_info(read_end, process)
+        self.sandbox_pid = info["child-pid"]
+        # The grader reaches the kernel's sockets through the sandbox's own root.
+        self.ip = f"/proc/{self.sandbox_pid}/root{SANDBOX_SOCKETS}/kernel"
+        return process
+
+    def _launch_unsandboxed(self) -> subprocess.Popen:
+        plan = self.plan
+        home = plan.job_dir / "home"
+        sockets = plan.job_dir / "sockets"
+        sockets.mkdir()
+        connection = self._kernel_connection(str(sockets / "kernel"))
+        self.ip = str(sockets / "kernel")
+        env = {**plan.env, "HOME": str(home)}
+        return subprocess.Popen([*plan.limit_prefix, *self._kernel_argv(str(connection))], env=env,
+                                cwd=home / plan.workdir_name, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def _drain(self, stream) -> None:
+        """Keep the last LOG_TAIL_BYTES the kernel writes, however much that is."""
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            self._log.append(chunk)
+            self._log_size += len(chunk)
+            while self._log_size > LOG_TAIL_BYTES and len(self._log) > 1:
+                self._log_size -= len(self._log.popleft())
+
+
+def _read_info(read_end: int, process: subprocess.Popen) -> dict:
+    """bubblewrap's JSON info (it holds the sandbox's pid), or SandboxStartError."""
+    chunks = []
+    try:
+        while True:
+            ready, _, _ = select.select([read_end], [], [], SANDBOX_START_TIMEOUT_S)
+            if not ready:
+                raise SandboxStartError(f"the sandbox did not start within {SANDBOX_START_TIMEOUT_S} s")
+            chunk = os.read(read_end, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            try:
+                return json.loads(b"".join(chunks))
+            except ValueError:
+                continue
+    finally:
+        os.close(read_end)
+    process.wait(timeout=30)
+    output = process.stdout.read().decode("utf-8", "replace") if process.stdout else ""
+    raise SandboxStartError(f"the sandbox did not start (exit status {process.returncode}): {output.strip()}")

@@ -1,0 +1,258 @@
+"""``make grade``: hostile, cheating and broken submissions, all graded in one parallel run.
+
+One throw-away course with a class of submissions made from the current notebook 01 (see
+``hostile.py``) is graded once by ``python -m scripts.grade`` (what ``make grade`` runs) with
+two workers; each test then checks one promise on that run's gradebook, graded notebooks,
+summary and course directory. Needs bubblewrap (``apt-get install bubblewrap``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import hostile as H
+import nbformat
+import pytest
+from grading import grade_cells, make_course
+from nbgrader.api import Gradebook
+from support import ROOT
+
+SECRET = "grader-secret-do-not-leak"
+UNKNOWN = "not-on-the-roster"
+ASSIGNMENT, NOTEBOOK, LIMITS, submit = H.ASSIGNMENT, H.NOTEBOOK, H.LIMITS, H.submit
+
+
+def grade(course: Path, *args: str, env: dict | None = None):
+    return H.grade(ROOT, course, *args, env=env)
+
+
+def course_for_grading(tmp_path: Path) -> Path:
+    return H.throwaway_course(make_course(tmp_path), ROOT, ASSIGNMENT)
+
+
+def fingerprint(course: Path) -> dict[str, str]:
+    """SHA-256 of every file but the grader's own outputs (gradebook, autograded/)."""
+    hashes = {}
+    for path in sorted(course.rglob("*")):
+        relative = path.relative_to(course)
+        if relative.parts[0] in ("autograded", "feedback") or relative.name.startswith("gradebook.db"):
+            continue
+        if path.is_symlink():
+            hashes[str(relative)] = "link:" + os.readlink(path)
+        elif path.is_file():
+            hashes[str(relative)] = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            hashes[str(relative)] = "dir"
+    return hashes
+
+
+def write_class(course: Path, tcp_port: int) -> None:
+    reference = nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    student = nbformat.read(ROOT / "notebooks" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    submit(course, "reference", reference)
+    submit(course, "blank", student)
+    submit(course, "thief", H.thief_notebook(student, f"{NOTEBOOK}.ipynb", tcp_port))
+    submit(course, "monkeypatcher", H.monkeypatcher(reference))
+    for cheat in H.SWALLOW_ERRORS:
+        submit(course, cheat, H.error_swallower(student, cheat))
+    submit(course, "tampered-tests", H.tampered_tests(student))
+    submit(course, "limit-breaker", H.limit_breaker(reference))
+    for name in H.KERNEL_KILLERS:
+        submit(course, name, H.kernel_killer(reference, name))
+    submit(course, "not-json", H.NOT_JSON)
+    submit(course, "not-a-notebook", H.NOT_A_NOTEBOOK)
+    submit(course, "no-graded-cells", H.no_graded_cells())
+    symlink = course / "submitted" / "symlink" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    symlink.parent.mkdir(parents=True)
+    symlink.symlink_to(course / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+    submit(course, UNKNOWN, reference)
+    submit(course, "bad name!", reference)
+
+
+def roster(course: Path) -> None:
+    """Every student but UNKNOWN is on the roster (nbgrader_config.py: create_student = False)."""
+    students = [p.name for p in (course / "submitted").iterdir() if p.name not in (UNKNOWN, "bad name!")]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "ssl-lab") as gradebook:
+        for student in students:
+            gradebook.add_student(student)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> SimpleNamespace:
+    course = course_for_grading(tmp_path_factory.mktemp("class"))
+    listener = socket.create_server(("127.0.0.1", 0))  # a local service the kernels must not reach
+    write_class(course, listener.getsockname()[1])
+    roster(course)
+    before = fingerprint(course)
+    summary = course / "summary.json"
+    run = grade(course, "--workers", "2", "--json", str(summary), *LIMITS, env={**os.environ, "GRADER_SECRET": SECRET})
+    listener.close()
+    summary.rename(course.parent / "summary.json")  # not part of the course's fingerprint
+    data = json.loads((course.parent / "summary.json").read_text())
+    return SimpleNamespace(course=course, run=run, before=before, after=fingerprint(course),
+                           students={s["student"]: s for s in data["students"]},
+                           points=[cell.metadata.nbgrader["points"] for cell in grade_cells(
+                               nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", 4)).values()])
+
+
+def outcome(graded, student: str) -> dict:
+    return graded.students[student]["notebooks"][NOTEBOOK]
+
+
+def gradebook_scores(course: Path, student: str) -> dict[str, tuple[float, float | None]]:
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        notebook = gradebook.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student)
+        return {grade.name: (grade.score, grade.manual_score) for grade in notebook.grades}
+
+
+def graded_notebook(course: Path, student: str) -> nbformat.NotebookNode:
+    return nbformat.read(course / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+
+
+def printed(notebook: nbformat.NotebookNode, prefix: str) -> list[str]:
+    return [line for cell in notebook.cells for output in cell.get("outputs", [])
+            if output.get("output_type") == "stream" for line in output.text.splitlines()
+            if line.startswith(prefix)]
+
+
+def test_the_run_grades_the_class(graded):
+    assert graded.run.returncode == 0, graded.run.stderr[-3000:]
+    assert "student" in graded.run.stdout and "reference" in graded.run.stdout
+
+
+def test_reference_earns_full_marks_and_blank_zero(graded):
+    reference, blank = outcome(graded, "reference"), outcome(graded, "blank")
+    assert reference["score"] == reference["max_score"] == sum(graded.points), reference
+    assert not reference["review"], "the reference must raise no integrity flag"
+    assert blank["score"] == 0 and len(blank["failed"]) == len(graded.points)
+    assert all(score == 0 for score, _ in gradebook_scores(graded.course, "blank").values())
+
+
+def test_the_thief_steals_nothing_and_changes_nothing(graded):
+    thief = outcome(graded, "thief")
+    assert thief["score"] == 0 and len(thief["failed"]) == len(graded.points)
+    attacks = printed(graded_notebook(graded.course, "thief"), "ATTACK ")
+    tried = {line.split(":")[0] for line in attacks}
+    expected = {"ATTACK read tests/answers", "ATTACK read gradebook.db", "ATTACK write gradebook",
+                "ATTACK write other students' files", "ATTACK network 1.1.1.1", "ATTACK network DNS",
+                "ATTACK grader's secret environment", "ATTACK read /etc/shadow", "ATTACK see other processes",
+                "ATTACK network localhost"}
+    assert expected <= tried, f"attacks that never ran: {expected - tried}"
+    assert sum(line.startswith("ATTACK steal solution") for line in attacks) == len(graded.points)
+    succeeded = [line for line in attacks if "SUCCEEDED" in line]
+    assert not succeeded, "\n".join(succeeded)
+    assert graded.after == graded.before, "the course directory changed: " + str(
+        {k for k in graded.before.keys() | graded.after.keys() if graded.before.get(k) != graded.after.get(k)})
+    for student in ("reference", "blank", "thief"):
+        assert all(manual is None for _, manual in gradebook_scores(graded.course, student).values())
+    assert SECRET not in json.dumps(graded_notebook(graded.course, "thief"))
+
+
+def test_the_same_thief_gets_full_marks_without_the_sandbox(tmp_path):
+    """What the sandbox prevents is real: with --unsafe the stealing works (read-only thief)."""
+    course = course_for_grading(tmp_path)
+    student = nbformat.read(ROOT / "notebooks" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    submit(course, "thief", H.thief_notebook(student, f"{NOTEBOOK}.ipynb", steal_only=True))
+    run = grade(course, "--unsafe", "--create-students", "--workers", "1", *LIMITS)
+    assert run.returncode == 0, run.stderr[-3000:]
+    scores = gradebook_scores(course, "thief")
+    assert all(score > 0 for score, _ in scores.values()), scores
+
+
+def test_monkeypatching_earns_nothing_and_is_flagged(graded):
+    cheat = outcome(graded, "monkeypatcher")
+    assert cheat["score"] == 0, cheat["failed"]
+    findings = " ".join(cheat["review"])
+    for patched in H.MONKEYPATCHES:
+        assert patched in findings, f"{patched} was not reported: {findings[:2000]}"
+
+
+@pytest.mark.parametrize("cheat", sorted(H.SWALLOW_ERRORS))
+def test_swallowing_the_tests_errors_earns_nothing(graded, cheat):
+    result = outcome(graded, cheat)
+    assert result["score"] == 0, result["failed"]
+    assert result["review"], "the cheat must be listed for review"
+
+
+def test_edited_test_cells_are_restored_and_deleted_ones_score_zero(graded):
+    result = outcome(graded, "tampered-tests")
+    assert result["score"] == 0 and len(result["failed"]) == len(graded.points)
+    assert "deleted" in result["note"]
+    assert all(score == 0 for score, _ in gradebook_scores(graded.course, "tampered-tests").values())
+
+
+def test_limits_fail_only_the_exercise_that_broke_them(graded):
+    result = outcome(graded, "limit-breaker")
+    # fork bomb, infinite loop, full disk: their exercises fail; huge output: its exercise passes
+    assert result["score"] == graded.points[3], result["failed"]
+    notebook = graded_notebook(graded.course, "limit-breaker")
+    forks = printed(notebook, "ATTACK fork bomb")
+    assert forks and int(forks[0].split()[-2]) < 64, forks
+    filled = printed(notebook, "ATTACK fill disk")
+    assert filled and int(filled[0].split()[-2]) <= 64, filled
+    assert any(o.get("ename") == "CellTimeoutError" for cell in notebook.cells for o in cell.get("outputs", []))
+    assert "output cut" in result["note"]
+    path = graded.course / "autograded" / "limit-breaker" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    assert path.stat().st_size < 30 * 1024**2, "the graded notebook keeps at most ~20 MiB of output"
+
+
+@pytest.mark.parametrize("name", sorted(H.KERNEL_KILLERS))
+def test_a_dead_or_hung_kernel_zeroes_only_what_did_not_run(graded, name):
+    _, exercise = H.KERNEL_KILLERS[name]
+    result = outcome(graded, name)
+    assert result["score"] == sum(graded.points[:exercise]), result["failed"]
+    expected = {"memory-hog": "memory limit", "kernel-dies": "the kernel died",
+                "uninterruptible-loop": "ignored the interrupt"}[name]
+    assert expected in result["note"], result["note"]
+
+
+@pytest.mark.parametrize("student", ["not-json", "not-a-notebook", "no-graded-cells", "symlink"])
+def test_unreadable_submissions_score_zero_with_a_reason_in_the_feedback(graded, student):
+    result = outcome(graded, student)
+    assert result["score"] == 0 and result["note"]
+    notebook = graded_notebook(graded.course, student)
+    assert result["note"] in notebook.cells[0].source  # the feedback's first cell
+    assert all(score == 0 for score, _ in gradebook_scores(graded.course, student).values())
+
+
+def test_unknown_students_are_reported_not_graded(graded):
+    for student in (UNKNOWN, "bad name!"):
+        assert graded.students[student]["not_graded"], student
+        assert not (graded.course / "autograded" / student).exists()
+    assert "roster" in graded.students[UNKNOWN]["not_graded"]
+    with Gradebook(f"sqlite:///{graded.course / 'gradebook.db'}") as gradebook:
+        assert UNKNOWN not in {student.id for student in gradebook.students}
+
+
+def test_plain_nbgrader_autograde_refuses_and_names_make_grade(graded):
+    before = hashlib.sha256((graded.course / "gradebook.db").read_bytes()).hexdigest()
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    run = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"],
+                         cwd=graded.course, capture_output=True, text=True, env=env)
+    assert run.returncode != 0
+    assert "make grade ASSIGNMENT=" in run.stdout + run.stderr
+    assert hashlib.sha256((graded.course / "gradebook.db").read_bytes()).hexdigest() == before
+
+
+def test_grading_refuses_without_a_sandbox_and_says_how_to_get_one(tmp_path):
+    course = course_for_grading(tmp_path)
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}  # no bwrap on this PATH
+    run = grade(course, env=env)
+    assert run.returncode == 2
+    assert "bubblewrap" in run.stderr and "--unsafe" in run.stderr
+    assert not (course / "gradebook.db").exists()
+
+
+def test_make_grade_runs_the_grader_with_the_smoke_profile():
+    run = subprocess.run(["make", "-n", "grade", "ASSIGNMENT=01_intro", "WORKERS=3"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    command = run.stdout.strip().splitlines()[-1]
+    assert "-m scripts.grade 01_intro" in command and "--workers 3" in command and "--profile smoke" in command
