@@ -63,11 +63,12 @@ UNITS: dict[str | None, Callable[[float], float]] = {
 NUMBER = r"[+\-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _COMMENT = re.compile(r"<!--(.*?)-->", re.S)
 _QUOTE = re.compile(r"(?P<source>[A-Za-z][\w.-]*):\s*(?P<expression>.+?)(?:\s+in\s+(?P<unit>\S+))?", re.S)
-_RESULTS_BLOCK = re.compile(r"results:[\w-]+:(?:start|end)")
+# Generated blocks (`<!-- results:cpu:start -->`, `<!-- checkpoints:start -->`): not quotes.
+_RESULTS_BLOCK = re.compile(r"(?:results:)?[\w-]+:(?:start|end)")
 _NUMBER = re.compile(NUMBER)
 EXEMPT = ("published", "not measured")  # markers of numbers that quote no results file
 _INLINE_OR_FENCED = re.compile(r"```.*?```|`[^`\n]*`", re.S)
-_CODE = re.compile(r"```.*?```|`[^`\n]*`|<!-- results:([\w-]+):start -->.*?<!-- results:\1:end -->", re.S)
+_CODE = re.compile(r"```.*?```|`[^`\n]*`|<!-- ((?:results:)?[\w-]+):start -->.*?<!-- \1:end -->", re.S)
 
 # Numbers that read as measured results; each must be marked (or be on a test's known list).
 MEASURED_LOOKING = {
