@@ -33,19 +33,6 @@ KNOWN_UNMARKED: dict[tuple[str, str | None], list[str]] = {
         # batched_views_per_second / per_image_views_per_second for the ratio.
         "37,052 views/s", "6,050 views/s", "6.1 times",
     ],
-    ("solutions/02_pretext_tasks/02_pretext_tasks.ipynb", "cell-36"): [
-        # one cpu run's table, not the one in results/cpu.json (46.2, 59.0, 51.4, 49.4, 47.9 %)
-        "46.1 %", "59.2 %", "50.9 %", "49.3 %", "48.1 %", "+13.1 pp", "+4.7 pp", "+3.2 pp", "+1.9 pp",
-    ],
-    ("solutions/02_pretext_tasks/02b_rotnet_keras.ipynb", "cell-02"): [
-        "81.00 %", "78.67 %",  # the seed lecture's figures: <!-- published -->
-    ],
-    ("solutions/02_pretext_tasks/02b_rotnet_keras.ipynb", "cell-18"): [
-        # one cpu run's table; results/cpu.json differs in 6 of the 8 means (see the report)
-        "77.1 ± 1.1 %", "86.0 ± 1.5 %", "86.8 ± 1.3 %", "89.4 ± 0.4 %",
-        "80.0 ± 1.8 %", "90.0 ± 1.2 %", "94.3 ± 0.8 %", "95.9 ± 0.5 %",
-        "81.00 %", "78.67 %",  # the seed lecture's figures: <!-- published -->
-    ],
 }
 
 
