@@ -8,6 +8,7 @@ and one or two written answers graded by hand.
 from __future__ import annotations
 
 import json
+import pkgutil
 import re
 import shutil
 
@@ -24,12 +25,17 @@ from grading import (
 )
 from support import ROOT, solution_notebooks
 
+import lab_utils
+
 NOTEBOOKS = solution_notebooks()
 ASSIGNMENTS = sorted({path.parent.name for path in NOTEBOOKS})
 # Per exercise: answers that follow the text in other styles, typical mistakes, and at least one
 # answer made only of lab_utils calls (issue 14: fairness is shown, not assumed).
 MIN_VARIANTS = {"correct": 3, "wrong": 4, "lab_utils_only": 1}
 WRITTEN_STUB = "YOUR ANSWER HERE"
+# lab_utils itself, or one of its modules as the notebooks import them (`from lab_utils import vit`)
+LAB_UTILS_NAME = re.compile(r"\b(?:lab_utils|" + "|".join(
+    module.name for module in pkgutil.iter_modules(lab_utils.__path__)) + r")\.")
 
 
 def student_path(solution):
@@ -95,7 +101,8 @@ def test_each_exercise_has_enough_answer_variants(solution):
     assert not missing, f"tests/answers/{solution.stem}.py lacks variants:\n  " + "\n  ".join(missing)
     for grade_id, named in variants.lab_utils_only.items():
         for name, source in named.items():
-            assert "lab_utils" in source, f"{grade_id} / {name}: a LAB_UTILS_ONLY answer that never uses lab_utils"
+            assert LAB_UTILS_NAME.search(source), (
+                f"{grade_id} / {name}: a LAB_UTILS_ONLY answer that never uses lab_utils")
 
 
 @pytest.mark.parametrize("solution", NOTEBOOKS, ids=lambda p: p.stem)
