@@ -117,12 +117,13 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             steps=6_000,
             tsne_points=2_000,
         ),
-        # 1,200 steps of 256 images (~6 epochs): four backbones in well under an hour on 2 cores.
+        # 600 steps of 256 images (~3 epochs), four times the images of the cpu profile's
+        # training: the four backbones take about 40 CPU-minutes. A GPU can afford 30 epochs.
         "pretrain": dict(
             pretrain_images=50_000,
             batch_size=256,
             lr=2e-3,
-            steps=1_200,
+            steps=600,
             tsne_points=2_000,
         ),
     },
@@ -215,12 +216,12 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             label_steps=1_000,
             label_batch_size=128,
         ),
-        # 600 steps of 256 pairs (~3 epochs), six times the cpu profile: what 2 CPU cores train
-        # in about 20 minutes per method. A GPU run of `make pretrain` can raise it to the seed's
-        # 10 epochs (1,953 steps).
+        # 300 steps of 256 pairs (1.5 epochs), three times the cpu profile: what 2 CPU cores
+        # train in about 10 minutes per method. On a GPU, raise it to the seed's 10 epochs
+        # (1,953 steps).
         "pretrain": dict(
             train_images=50_000,
-            steps=600,
+            steps=300,
             batch_size=256,
             lr=2e-3,
             weight_decay=1e-4,
@@ -294,7 +295,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             pretrained_scale=1.0,
             attention_images=6,
             mae_train_images=50_000,
-            mae_steps=1_500,
+            mae_steps=600,
             mae_batch_size=256,
             mae_dim=192,
             mae_depth=6,
