@@ -2,8 +2,8 @@
 
 Every solution region (``### BEGIN SOLUTION`` to ``### END SOLUTION``; a solution cell
 without markers is secret whole), every hidden test (``### BEGIN HIDDEN TESTS`` to
-``### END HIDDEN TESTS``), every mark scheme, and every answer variant and its description
-in ``tests/answers/``.
+``### END HIDDEN TESTS``), every mark scheme, and every correct answer variant and its
+description in ``tests/answers/`` (``CORRECT``).
 """
 
 from __future__ import annotations
@@ -52,10 +52,16 @@ def notebook_secrets(path: Path, root: Path) -> list[Secret]:
 
 
 def answer_file_secrets(path: Path, root: Path) -> list[Secret]:
-    """Every answer variant (code) and every description (prose) of a tests/answers file."""
+    """Every correct answer variant (code) and its description (prose) of a tests/answers file.
+
+    Only ``CORRECT`` holds answers. ``WRONG`` and ``LAB_UTILS_ONLY`` variants are what the
+    grader must reject; they are built from the given code of the student notebooks (a
+    forward pass, another notebook's helper copied as it is), so their lines are in the
+    release by design and reveal nothing.
+    """
     origin = path.relative_to(root).as_posix()
     secrets = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _correct_variants(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
                 if isinstance(key, ast.Constant) and isinstance(value, ast.Constant | ast.BinOp):
@@ -64,6 +70,16 @@ def answer_file_secrets(path: Path, root: Path) -> list[Secret]:
                     if code is not None:
                         secrets.append(Secret(f"{origin} {key.value!r}", "code", code, path.stem))
     return secrets
+
+
+def _correct_variants(module: ast.Module) -> list[ast.AST]:
+    """The nodes of the value assigned to ``CORRECT`` at the top level of an answer file."""
+    for statement in module.body:
+        targets = (statement.targets if isinstance(statement, ast.Assign)
+                   else [statement.target] if isinstance(statement, ast.AnnAssign) else [])
+        if any(isinstance(target, ast.Name) and target.id == "CORRECT" for target in targets):
+            return list(ast.walk(statement.value))
+    return []
 
 
 def _string_value(node: ast.AST) -> str | None:

@@ -97,7 +97,7 @@ def backward(params, cache, grad_logits):
         "hidden layer recomputed from x and the weights": '''
 def backward(params, cache, grad_logits):
     x = cache[0]
-    hidden = np.tanh(x @ params["W1"] + params["b1"])
+    hidden = np.tanh(params["b1"] + x @ params["W1"])
     grad_hidden = np.dot(grad_logits, params["W2"].T)
     grad_pre = grad_hidden / np.cosh(x @ params["W1"] + params["b1"]) ** 2
     return dict(W1=np.dot(x.T, grad_pre), b1=np.sum(grad_pre, axis=0),
