@@ -130,6 +130,8 @@ def test_the_run_grades_the_class(graded):
 def test_reference_earns_full_marks_and_blank_zero(graded):
     reference, blank = outcome(graded, "reference"), outcome(graded, "blank")
     assert reference["score"] == reference["max_score"] == sum(graded.points), reference
+    # the written answers are left to a person, and the summary says so
+    assert reference["manual_max_score"] > 0 and "graded by hand" in graded.run.stdout
     assert not reference["review"], "the reference must raise no integrity flag"
     assert blank["score"] == 0 and len(blank["failed"]) == len(graded.points)
     assert all(score == 0 for score, _ in gradebook_scores(graded.course, "blank").values())

@@ -149,7 +149,8 @@ class GradebookWriter:
         """Score ``notebook`` with nbgrader's rules, save the grades, write the autograded copy.
 
         Returns:
-            (score, max score) of the notebook.
+            (score, max score) of the notebook's autograded cells; written answers are scored
+            by hand later (an untouched one already scores 0, as nbgrader does).
         """
         resources = self.resources(student, name)
         for preprocessor in (LimitOutput(), SaveAutoGrades(), AssignLatePenalties(parent=None)):
@@ -157,7 +158,7 @@ class GradebookWriter:
         self._write_autograded(student, name, notebook)
         score = sum(determine_grade(cell)[0] or 0 for cell in notebook.cells
                     if cell.metadata.get("nbgrader", {}).get("grade"))
-        return score, self.trusted[name].max_score
+        return score, self.trusted[name].autograded_max_score
 
     def _write_autograded(self, student: str, name: str, notebook: nbformat.NotebookNode) -> None:
         folder = self.course.folder("autograded") / student / self.assignment

@@ -125,7 +125,8 @@ class Grader:
         jobs = []
         for name, submitted in submission.notebooks.items():
             trusted = self.gradebook.trusted[name]
-            outcome.notebooks[name] = NotebookOutcome(name, max_score=trusted.max_score)
+            outcome.notebooks[name] = NotebookOutcome(name, max_score=trusted.autograded_max_score,
+                                                     manual_max_score=trusted.manual_max_score)
             if submitted.problem:
                 self._save_failure(submission.student, name, f"{name}.ipynb {submitted.problem}")
                 continue

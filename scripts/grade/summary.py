@@ -11,7 +11,8 @@ from pathlib import Path
 class NotebookOutcome:
     name: str
     score: float = 0.0
-    max_score: float = 0.0
+    max_score: float = 0.0  # of the autograded cells
+    manual_max_score: float = 0.0  # written answers, left to the formgrader
     failed: dict[str, str] = field(default_factory=dict)  # grade id -> reason
     note: str | None = None  # why the notebook did not run, or stopped early
     review: list[str] = field(default_factory=list)  # integrity findings and static flags
@@ -34,6 +35,10 @@ class StudentOutcome:
     @property
     def max_score(self) -> float:
         return sum(n.max_score for n in self.notebooks.values())
+
+    @property
+    def manual_max_score(self) -> float:
+        return sum(n.manual_max_score for n in self.notebooks.values())
 
     @property
     def wall_s(self) -> float:
@@ -65,12 +70,16 @@ def render(info: RunInfo, outcomes: list[StudentOutcome]) -> str:
     lines = [f"Graded {info.assignment}: {len(graded)} of {len(outcomes)} submissions, profile {info.profile}, "
              f"{info.workers} worker(s); sandbox: {info.sandbox}; limits: {info.limits}; gradebook: {info.db}",
              "",
-             f"{'student':<20} {'score':>11}  {'time':>6}  {'review':<7} failed cells"]
+             f"{'student':<20} {'autograded':>11}  {'time':>6}  {'review':<7} failed cells"]
     for outcome in graded:
         failed = [gid for n in outcome.notebooks.values() for gid in n.failed]
         review = "REVIEW" if outcome.review else "-"
         lines.append(f"{_cut(outcome.student, 20):<20} {outcome.score:>5g}/{outcome.max_score:<5g}  "
                      f"{outcome.wall_s:>5.0f}s  {review:<7} {_cut(', '.join(failed) or '-', 80)}")
+    manual = max((o.manual_max_score for o in graded), default=0)
+    if manual:
+        lines += ["", f"Written answers ({manual:g} points) are graded by hand in the formgrader "
+                      "(README: Manual grading of written answers)."]
     notes = _notes(graded)
     if notes:
         lines += ["", "Notes (also in each student's feedback):", *notes]
@@ -102,5 +111,6 @@ def _notes(outcomes: list[StudentOutcome]) -> list[str]:
 
 def write_json(path: Path, info: RunInfo, outcomes: list[StudentOutcome]) -> None:
     data = {"run": asdict(info),
-            "students": [{**asdict(o), "score": o.score, "max_score": o.max_score} for o in outcomes]}
+            "students": [{**asdict(o), "score": o.score, "max_score": o.max_score,
+                          "manual_max_score": o.manual_max_score} for o in outcomes]}
     path.write_text(json.dumps(data, indent=1))

@@ -94,7 +94,18 @@ class TrustedNotebook:
 
     @property
     def max_score(self) -> float:
+        """Every point of the notebook, the written answers' included."""
         return sum(cell.points or 0 for cell in self.cells.values() if cell.grade or cell.task)
+
+    @property
+    def autograded_max_score(self) -> float:
+        """The points of the autograded test cells: what ``make grade`` can give."""
+        return sum(cell.points or 0 for cell in self.cells.values() if cell.grade and cell.cell_type == "code")
+
+    @property
+    def manual_max_score(self) -> float:
+        """The points a person gives in the formgrader (written answers, tasks)."""
+        return self.max_score - self.autograded_max_score
 
     def failure_notebook(self, reason: str) -> nbformat.NotebookNode:
         """The release notebook with every graded cell failed by ``reason`` (scores zero)."""
