@@ -162,8 +162,14 @@ def _validate(path, course):
     return int(failed.group(1)) if failed else 0, output
 
 
+# `nbgrader validate` runs whole notebooks twice; what it shows per notebook (the reference
+# passes, a blank scores nothing) the autograding round trip above proves for all six, so
+# validate itself, the command students run before submitting, is checked on the fastest.
+VALIDATED = [path for path in NOTEBOOKS if path.stem == "01_intro_ssl"]
+
+
 @pytest.mark.notebook
-@pytest.mark.parametrize("solution", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("solution", VALIDATED, ids=lambda p: p.stem)
 def test_validate_passes_the_solution_and_fails_the_student_version(tmp_path, solution):
     course = make_course(tmp_path)
     failures, output = _validate(solution, course)

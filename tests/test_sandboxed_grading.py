@@ -109,7 +109,9 @@ def outcome(graded, student: str) -> dict:
 def gradebook_scores(course: Path, student: str) -> dict[str, tuple[float, float | None]]:
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         notebook = gradebook.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student)
-        return {grade.name: (grade.score, grade.manual_score) for grade in notebook.grades}
+        # the autograded cells; written answers (markdown) wait for a person
+        return {grade.name: (grade.score, grade.manual_score) for grade in notebook.grades
+                if grade.cell_type == "code"}
 
 
 def graded_notebook(course: Path, student: str) -> nbformat.NotebookNode:
