@@ -117,13 +117,13 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             steps=6_000,
             tsne_points=2_000,
         ),
-        # 600 steps of 256 images (~3 epochs), four times the images of the cpu profile's
-        # training: the four backbones take about 40 CPU-minutes. A GPU can afford 30 epochs.
+        # 300 steps of 256 images (1.5 epochs), twice the images of the cpu profile's training
+        # and the budget of notebook 03's checkpoints. A GPU can afford 30 epochs.
         "pretrain": dict(
             pretrain_images=50_000,
             batch_size=256,
             lr=2e-3,
-            steps=600,
+            steps=300,
             tsne_points=2_000,
         ),
     },
