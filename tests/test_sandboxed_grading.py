@@ -255,8 +255,10 @@ def test_grading_refuses_without_a_sandbox_and_says_how_to_get_one(tmp_path):
 
 
 def test_make_grade_runs_the_grader_with_the_smoke_profile():
-    run = subprocess.run(["make", "-n", "grade", "ASSIGNMENT=01_intro", "WORKERS=3"], cwd=ROOT,
-                         capture_output=True, text=True)
+    # --no-print-directory: under `make test` this is a sub-make, which would otherwise wrap its
+    # output in "Entering/Leaving directory" lines.
+    run = subprocess.run(["make", "--no-print-directory", "-n", "grade", "ASSIGNMENT=01_intro", "WORKERS=3"],
+                         cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     command = run.stdout.strip().splitlines()[-1]
     assert "-m scripts.grade 01_intro" in command and "--workers 3" in command and "--profile smoke" in command
