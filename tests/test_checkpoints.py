@@ -72,7 +72,10 @@ def test_probing_course_backbones_reports_a_broken_one_and_goes_on(tmp_path, cap
 
 
 def test_the_shipped_registry_matches_its_files():
+    from scripts.pretrain import CHECKPOINT_ORDER
+
     entries = checkpoints.registry()
+    assert sorted(entries) == sorted(CHECKPOINT_ORDER), "make pretrain trains these; every one ships"
     for name in entries:
         state, info = checkpoints.load_state_dict(name)  # checks the SHA-256
         assert info.probe_accuracy > 0 and info.budget["steps"] > 0 and state
