@@ -169,6 +169,11 @@ def _write_others():
         done.append(str(root / "PWNED.txt"))
     return _need(done)
 
+def _network_interfaces():
+    # Any interface but loopback would be a way out; nothing is sent to find out.
+    names = [name for _, name in _socket.if_nameindex() if name != "lo"]
+    return _need(names)
+
 def _connect(host, port):
     with _socket.create_connection((host, port), timeout=3):
         return f"connected to {host}:{port}"
@@ -190,8 +195,7 @@ def thief(grade_id: str, notebook: str, first: bool, tcp_port: int | None, steal
                                                         for p in r.glob("*.db")]))
             _attempt("write gradebook", _write_gradebook)
             _attempt("write other students' files", _write_others)
-            _attempt("network 1.1.1.1:53", lambda: _connect("1.1.1.1", 53))
-            _attempt("network DNS", lambda: _socket.getaddrinfo("pypi.org", 443))
+            _attempt("network interfaces", _network_interfaces)
             _attempt("grader's secret environment", lambda: _os.environ["GRADER_SECRET"])
             _attempt("read /etc/shadow", lambda: open("/etc/shadow").read()[:10])
             _attempt("see other processes", lambda: _need([p for p in _os.listdir("/proc")

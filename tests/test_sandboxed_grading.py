@@ -145,7 +145,7 @@ def test_the_thief_steals_nothing_and_changes_nothing(graded):
     attacks = printed(graded_notebook(graded.course, "thief"), "ATTACK ")
     tried = {line.split(":")[0] for line in attacks}
     expected = {"ATTACK read tests/answers", "ATTACK read gradebook.db", "ATTACK write gradebook",
-                "ATTACK write other students' files", "ATTACK network 1.1.1.1", "ATTACK network DNS",
+                "ATTACK write other students' files", "ATTACK network interfaces",
                 "ATTACK grader's secret environment", "ATTACK read /etc/shadow", "ATTACK see other processes",
                 "ATTACK network localhost"}
     assert expected <= tried, f"attacks that never ran: {expected - tried}"
