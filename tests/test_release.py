@@ -24,7 +24,7 @@ from scripts.release.urls import url_problems
 
 STUDENT_FILES = {".gitignore", "LICENSE", "README.md", "data", "environment.yml", "lab_utils",
                  "notebooks", "pyproject.toml"}
-FORK = ReleaseConfig("uni-example/ssl-course", "term-2027a")
+FORK = ReleaseConfig("uni-example/ssl-course", "term-2027a", ("01_intro", "05_time_series"))
 
 
 @pytest.fixture(scope="module")
@@ -210,16 +210,37 @@ def test_build_refuses_a_release_with_an_answer_and_writes_nothing(tmp_path, mon
     assert (tmp_path / "mine" / "thesis.tex").exists()
 
 
+def _setting(repository: str = "a/b", ref: str = "v1", assignments: str = '["01_intro"]') -> str:
+    return f'[student]\nrepository = "{repository}"\nref = "{ref}"\nassignments = {assignments}\n'
+
+
 @pytest.mark.parametrize("text, message", [
     ("", "must hold"),
-    ('[student]\nrepository = "no-slash"\nref = "v1"\n', "owner/name"),
-    ('[student]\nrepository = "a/b"\nref = "release/2027"\n', "without '/'"),
+    ('[student]\nrepository = "a/b"\nref = "v1"\n', "assignments"),
+    (_setting(repository="no-slash"), "owner/name"),
+    (_setting(ref="release/2027"), "no '/'"),
+    (_setting(ref="main"), "branch"),
+    (_setting(ref="HEAD"), "branch or a git pointer"),
+    (_setting(ref="0123456789abcdef0123456789abcdef01234567"), "looks like a commit id"),
+    (_setting(ref="deadbeef"), "looks like a commit id"),
+    (_setting(ref="v1."), "not ending in '.'"),
+    (_setting(assignments="[]"), "released so far"),
+    (_setting(assignments='"01_intro"'), "released so far"),
+    (_setting(assignments='["01_intro", "06_diffusion"]'), "'06_diffusion'.*01_intro, 02_pretext_tasks"),
+    (_setting(assignments='["../solutions"]'), "'../solutions'"),
+    (_setting(assignments='["01_intro", "01_intro"]'), "more than once"),
 ])
-def test_a_bad_release_setting_is_a_clear_error(tmp_path, text, message):
+def test_a_bad_release_setting_is_a_clear_error_when_it_is_read(tmp_path, text, message):
     path = tmp_path / "release.toml"
     path.write_text(text)
     with pytest.raises(ReleaseConfigError, match=message):
         load_config(path)
+
+
+def test_a_good_release_setting_reads_back(tmp_path):
+    path = tmp_path / "release.toml"
+    path.write_text(_setting(ref="term-2027.1", assignments='["01_intro", "03_simclr"]'))
+    assert load_config(path) == ReleaseConfig("a/b", "term-2027.1", ("01_intro", "03_simclr"))
 
 
 def _git(*args, cwd):
@@ -234,7 +255,7 @@ def test_publish_commits_and_tags_each_release_and_never_moves_a_tag(tmp_path, m
     monkeypatch.setattr(publish, "problems", lambda release, config, root: [])
     remote = tmp_path / "student.git"
     _git("init", "--quiet", "--bare", str(remote), cwd=tmp_path)
-    first, second = ReleaseConfig("uni-example/ssl-course", "v1"), ReleaseConfig("uni-example/ssl-course", "v2")
+    first, second = (ReleaseConfig("uni-example/ssl-course", ref, ("01_intro",)) for ref in ("v1", "v2"))
     clone = tmp_path / "clone"
     publish.publish(release, first, remote=str(remote), clone=clone, allow_dirty=True)
     assert _git("show", "v1:notebooks/05_time_series/05_time_series.ipynb", cwd=remote)
