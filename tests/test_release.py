@@ -223,6 +223,29 @@ def test_a_renamed_copy_of_a_two_line_solution_is_found(tmp_path, release):
         "2 of its 2 lines appear with other names"]
 
 
+# How notebook 02 once plotted its colorizations: two of the three lines of colorization_loss.
+OLD_COLORIZATION_PLOT = """\
+lab = kornia.color.rgb_to_lab(originals.float() / 255)
+grey = (lab[:, :1] / 100).expand(-1, 3, -1, -1)
+with torch.inference_mode():
+    predicted_ab = colorization_model(normalize_cifar(grey)) * 128
+"""
+
+
+def test_given_code_that_repeats_most_of_a_short_answer_is_found(tmp_path, release):
+    copy = tmp_path / "copy"
+    shutil.copytree(release / "notebooks" / "02_pretext_tasks", copy / "notebooks" / "02_pretext_tasks")
+    notebook_path = copy / "notebooks" / "02_pretext_tasks" / "02_pretext_tasks.ipynb"
+    notebook = nbformat.read(notebook_path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(OLD_COLORIZATION_PLOT, id="old-plot"))
+    nbformat.write(notebook, notebook_path)
+    secret = _solution("colorization_loss (solution)")
+    found = [leak for leak in leaks.find_leaks(copy, ROOT) if leak.secret == secret.origin]
+    assert [(leak.where.split()[-1], leak.evidence) for leak in found] == [
+        ("old-plot", "the line 'grey=(lab[:,:1]/100).expand(-1,3,-1,-1)' appears as it is"),
+        ("old-plot", "2 of its 3 lines appear with other names")]
+
+
 def _plant(notebook_path: Path, where: str, line: str) -> None:
     """Hide ``line`` in a notebook's outputs, attachments or metadata."""
     notebook = nbformat.read(notebook_path, as_version=4)
