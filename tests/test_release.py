@@ -309,6 +309,18 @@ def test_trivial_and_instructed_lines_are_no_leaks():
     assert len(leaks.verbatim_leaks([solution], elsewhere)) == 1
 
 
+def test_a_one_line_answer_of_two_names_is_found_as_it_is():
+    answer = leaks.Secret("demo head_forward (solution)", "code", "        return self.layers(features)\n",
+                          "demo")
+    copied = leaks.ReleaseText([("notebooks/other/other.ipynb cell-09", "code",
+                                 "class Head:\n    def forward(self, features):\n"
+                                 "        return self.layers(features)\n")])
+    assert [leak.where for leak in leaks.verbatim_leaks([answer], copied)] == [
+        "notebooks/other/other.ipynb cell-09"]
+    other = leaks.ReleaseText([("notebooks/other/other.ipynb cell-09", "code", "return self.layers(x)\n")])
+    assert leaks.verbatim_leaks([answer], other) == []
+
+
 # --------------------------------------------------------------------------- packaging
 def test_pip_install_of_the_release_gives_a_working_lab_utils(release, config, tmp_path):
     target, copy = tmp_path / "site", shutil.copytree(release, tmp_path / "student")

@@ -20,7 +20,8 @@ read from this repository. Three checks look for them in the release:
 A line is substantive when it holds at least four distinct names, numbers or strings
 besides keywords, ``self`` and common builtins, and is not an import: ``for k in range(4):``,
 ``n = len(z1)`` and ``return self.layers(x)`` are the same in any code, and a match on them
-proves nothing. Lines that the notebooks show students on purpose are listed with their
+proves nothing, unless such a line is the whole answer: a solution without a substantive
+line is looked for verbatim by its lines of two names or more. Lines that the notebooks show students on purpose are listed with their
 reason in ``SHARED_WITH_STUDENTS``.
 
 Everything of a notebook is read, not only its cells' sources: outputs (text, HTML, JSON,
@@ -48,6 +49,7 @@ __all__ = ["Leak", "ReleaseText", "Secret", "code_lines", "find_leaks", "referen
            "renamed_leaks", "repository_secrets", "verbatim_leaks"]
 
 MIN_PROSE_WORDS = 8
+MIN_SHORT_ANSWER_TOKENS = 2
 MIN_RENAMED_LINES = 2
 MIN_RENAMED_SHARE = 0.5
 _LAB_UTILS_IMPORT = re.compile(
@@ -157,6 +159,12 @@ def _instructions_of(secret: Secret, where: str, kind: str) -> bool:
     return kind == "prose" and path.endswith(".ipynb") and Path(path).stem == secret.notebook
 
 
+def _short_answer(lines: list) -> set[str]:
+    """The lines of an answer too short for a substantive line (``return self.encoder(x)``)
+    that name at least two things: found as they are, they are the answer."""
+    return {line.compact for line in lines if len(line.content) >= MIN_SHORT_ANSWER_TOKENS}
+
+
 def verbatim_leaks(secrets: list[Secret], release: ReleaseText) -> list[Leak]:
     code_index: dict[str, list[str]] = {}
     for where, kind, text in release.units:
@@ -169,7 +177,9 @@ def verbatim_leaks(secrets: list[Secret], release: ReleaseText) -> list[Leak]:
     leaks = []
     for secret in secrets:
         if secret.kind == "code":
-            needles = {line.compact for line in code_lines(secret.text) if line.substantive}
+            lines = code_lines(secret.text)
+            needles = ({line.compact for line in lines if line.substantive}
+                       or _short_answer(lines))
             places = {needle: code_index.get(needle, []) + [
                 where for where, kind, text in compact_units if kind != "code" and needle in text]
                 for needle in needles - SHARED_WITH_STUDENTS.keys()}
