@@ -117,7 +117,7 @@ def test_only_the_listed_assignments_and_only_tracked_files_ship(instructor_repo
 
 def test_a_release_needs_git_and_committed_notebooks(instructor_repository_copy, tmp_path):
     loose = shutil.copytree(instructor_repository_copy / "lab_utils", tmp_path / "loose" / "lab_utils")
-    with pytest.raises(ReleaseError, match="not a git repository"):
+    with pytest.raises(ReleaseError, match="(?s)git cannot list the files it tracks.*not a git repository"):
         assemble(tmp_path / "student", FORK, root=loose.parent)
     unborn = ReleaseConfig("uni-example/ssl-course", "v1", ("01_intro", "06_not_committed"))
     with pytest.raises(ReleaseError, match="git tracks nothing of notebooks/06_not_committed"):

@@ -52,6 +52,8 @@ class ReleaseConfig:
 
 def course_assignments(root: Path = ROOT) -> list[str]:
     """The course's assignments: the folders of solutions/ that hold a notebook, sorted."""
+    if not (root / "solutions").is_dir():
+        return []
     return sorted(folder.name for folder in (root / "solutions").iterdir()
                   if folder.is_dir() and any(folder.glob("*.ipynb")))
 
@@ -80,8 +82,8 @@ def _assignments(value: object, path: Path, root: Path) -> tuple[str, ...]:
     unknown = [name for name in value if not _ASSIGNMENT.match(name) or name not in known]
     if unknown:
         raise ReleaseConfigError(
-            f"{path}: assignments names {', '.join(map(repr, unknown))}, which solutions/ does not "
-            f"hold; the course's assignments are {', '.join(known)}")
+            f"{path}: assignments names {', '.join(map(repr, unknown))}, which {root / 'solutions'} "
+            f"does not hold; the course's assignments are {', '.join(known) or 'none'}")
     repeated = sorted({name for name in value if value.count(name) > 1})
     if repeated:
         raise ReleaseConfigError(f"{path}: assignments lists {', '.join(repeated)} more than once")

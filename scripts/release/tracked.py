@@ -34,9 +34,9 @@ def tracked_files(root: Path, paths: tuple[str, ...]) -> list[str]:
                                    "git tracks (git ls-files); install git") from error
     if listed.returncode != 0:
         raise UntrackedSourceError(
-            f"{root} is not a git repository ({listed.stderr.strip()}): the release is built from "
-            "the files git tracks, so that nothing untracked or ignored ships; build it in a "
-            "clone of the course")
+            f"git cannot list the files it tracks in {root} ({listed.stderr.strip()}): the "
+            "release is built from them only, so that nothing untracked or ignored ships; build "
+            "it in a git clone of the course (not a copy of its files)")
     files = sorted({name for name in listed.stdout.split("\0") if name})
     links = [name for name in files if (root / name).is_symlink()]
     if links:
