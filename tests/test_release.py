@@ -4,6 +4,7 @@ every link at the student repository named in release.toml."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -19,7 +20,12 @@ from support import ROOT
 from scripts.release import build as build_module
 from scripts.release import leaks, publish
 from scripts.release.build import ReleaseError, assemble, build, instructor_repository
-from scripts.release.config import ReleaseConfig, ReleaseConfigError, load_config
+from scripts.release.config import (
+    ReleaseConfig,
+    ReleaseConfigError,
+    course_assignments,
+    load_config,
+)
 from scripts.release.notebooks import install_requirements
 from scripts.release.tracked import tracked_files
 from scripts.release.urls import url_problems
@@ -36,8 +42,10 @@ def config() -> ReleaseConfig:
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory, config) -> Path:
-    """The release as `make release` assembles it, before its checks."""
-    return assemble(tmp_path_factory.mktemp("release") / "student", config)
+    """The release as `make release` assembles it, before its checks, with every assignment
+    of the course released (whatever release.toml lists today): the most there is to check."""
+    every_assignment = dataclasses.replace(config, assignments=tuple(course_assignments()))
+    return assemble(tmp_path_factory.mktemp("release") / "student", every_assignment)
 
 
 def _notebooks(folder: Path) -> list[str]:
