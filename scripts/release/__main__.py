@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config()
         if args.command == "build":
             out = build(args.out, config)
-            print(f"built the student release {config.repository}@{config.ref} in {out}")
+            print(f"built the student release {config.repository}@{config.ref} in {out}: "
+                  f"{', '.join(config.assignments)}")
         else:
             print(publish(args.release, config, remote=args.remote, clone=args.clone,
                           push=not args.no_push, allow_dirty=args.allow_dirty))

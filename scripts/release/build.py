@@ -2,10 +2,14 @@
 
 dist/student/
     lab_utils/            the helper package, as in this repository
-    notebooks/            the student notebooks, badges and install cells at the release
+    notebooks/            the student notebooks of the assignments released so far
+                          (release.toml), badges and install cells at the release
     data/README.md        where the data sets come from
     README.md             the student README (templates/README.md)
     pyproject.toml, environment.yml, LICENSE, .gitignore
+
+Only files that git tracks are copied (see ``tracked``), and the release is checked against
+the answers of every assignment, released or not, before anything is written.
 """
 
 from __future__ import annotations
@@ -17,15 +21,18 @@ from pathlib import Path
 
 import nbformat
 
-from .config import ROOT, ReleaseConfig, load_config
+from .config import ROOT, ReleaseConfig, course_assignments, load_config
 from .leaks import find_leaks
 from .notebooks import point_at_student_repository
 from .student_files import write_student_files
+from .tracked import UntrackedSourceError, copy_tracked
 from .urls import url_problems
 
 DEFAULT_OUT = ROOT / "dist" / "student"
-COPIED = ("lab_utils", "notebooks", "data/README.md", "LICENSE")
-_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+# Shipped as they are, besides notebooks/<assignment>/ of each released assignment.
+COPIED = ("lab_utils", "data/README.md", "LICENSE")
+# Read to write the student's own versions (student_files), which replace them.
+DERIVED = ("pyproject.toml", "environment.yml")
 
 
 class ReleaseError(RuntimeError):
@@ -38,14 +45,21 @@ def instructor_repository(root: Path = ROOT) -> str:
     return urls["Repository"].removeprefix("https://github.com/").removesuffix(".git")
 
 
-def _copy_tree(root: Path, out: Path) -> None:
-    for relative in COPIED:
-        source, target = root / relative, out / relative
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=_IGNORED)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+def _copy_tracked(root: Path, out: Path, assignments: tuple[str, ...]) -> None:
+    """Copy what ships, and only what git tracks of it, from ``root`` to ``out``."""
+    notebooks = tuple(f"notebooks/{assignment}" for assignment in assignments)
+    try:
+        copied = copy_tracked(root, COPIED + DERIVED + notebooks, out)
+    except UntrackedSourceError as error:
+        raise ReleaseError(str(error)) from error
+    missing = [path for path in (*COPIED, *DERIVED) if not any(
+        name == path or name.startswith(path + "/") for name in copied)]
+    missing += [folder for folder in notebooks
+                if not any(name.startswith(folder + "/") and name.endswith(".ipynb") for name in copied)]
+    if missing:
+        raise ReleaseError(f"git tracks nothing of {', '.join(missing)} in {root}: commit (or "
+                           "`git add`) the student notebooks (`make notebooks` writes them) and "
+                           "the course files; untracked files never ship")
 
 
 def _point_notebooks(out: Path, config: ReleaseConfig) -> None:
@@ -68,11 +82,12 @@ def problems(release: Path, config: ReleaseConfig, root: Path = ROOT) -> list[st
 
 
 def assemble(out: Path, config: ReleaseConfig, root: Path = ROOT) -> Path:
-    """Write the release into the new folder ``out``, without checking it."""
+    """Write the release of ``config.assignments`` into the new folder ``out``, unchecked."""
     out.mkdir(parents=True)
-    _copy_tree(root, out)
+    _copy_tracked(root, out, config.assignments)
     _point_notebooks(out, config)
-    write_student_files(out, config, root)
+    upcoming = [name for name in course_assignments(root) if name not in config.assignments]
+    write_student_files(out, config, out, upcoming=len(upcoming))
     return out
 
 

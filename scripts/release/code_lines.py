@@ -39,13 +39,18 @@ class CodeLine:
         return " ".join(out)
 
     @property
-    def substantive(self) -> bool:
+    def content(self) -> set[str]:
+        """The distinct names, numbers and strings of the line, without keywords and common
+        builtins; empty for an import."""
         if not self.tokens or self.tokens[0][1] in ("import", "from"):
-            return False
-        content = {text for kind, text in self.tokens
-                   if kind in (tokenize.NAME, tokenize.NUMBER, tokenize.STRING)
-                   and not keyword.iskeyword(text) and text not in _IGNORED_NAMES}
-        return len(content) >= MIN_CONTENT_TOKENS
+            return set()
+        return {text for kind, text in self.tokens
+                if kind in (tokenize.NAME, tokenize.NUMBER, tokenize.STRING)
+                and not keyword.iskeyword(text) and text not in _IGNORED_NAMES}
+
+    @property
+    def substantive(self) -> bool:
+        return len(self.content) >= MIN_CONTENT_TOKENS
 
 
 def _tokens(source: str) -> list[tokenize.TokenInfo]:

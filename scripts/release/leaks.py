@@ -11,7 +11,8 @@ read from this repository. Three checks look for them in the release:
    markdown of the exercise's own notebook, are part of the question.
 2. **renamed**: no solution, hidden test or answer variant reappears with other names. With
    every local name replaced by a placeholder, at least half of a secret's substantive lines,
-   and at least three, found in one notebook cell or module is a copy.
+   and at least two, found in one notebook cell or module is a copy (two of a three-line
+   loss are most of it); a one-line secret is a copy when its line is found.
 3. **reference**: no ``lab_utils`` function that a hidden test imports (outside the check
    helpers of ``lab_utils.checks``) ships: a hidden test imports what it compares the
    student's answer with, so such a function is the answer, callable by students.
@@ -19,14 +20,22 @@ read from this repository. Three checks look for them in the release:
 A line is substantive when it holds at least four distinct names, numbers or strings
 besides keywords, ``self`` and common builtins, and is not an import: ``for k in range(4):``,
 ``n = len(z1)`` and ``return self.layers(x)`` are the same in any code, and a match on them
-proves nothing. Lines that the notebooks show students on purpose are listed with their
+proves nothing, unless such a line is the whole answer: a solution without a substantive
+line is looked for verbatim by its lines of two names or more. Lines that the notebooks show students on purpose are listed with their
 reason in ``SHARED_WITH_STUDENTS``.
+
+Everything of a notebook is read, not only its cells' sources: outputs (text, HTML, JSON,
+images that are text such as SVG, anything base64 that decodes to text), attachments, and
+the metadata of the notebook and of each cell.
 """
 
 from __future__ import annotations
 
 import ast
+import base64
+import binascii
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,18 +49,17 @@ __all__ = ["Leak", "ReleaseText", "Secret", "code_lines", "find_leaks", "referen
            "renamed_leaks", "repository_secrets", "verbatim_leaks"]
 
 MIN_PROSE_WORDS = 8
-MIN_RENAMED_LINES = 3
+MIN_SHORT_ANSWER_TOKENS = 2
+MIN_RENAMED_LINES = 2
 MIN_RENAMED_SHARE = 0.5
 _LAB_UTILS_IMPORT = re.compile(
     r"^[ \t]*from[ \t]+(lab_utils(?:\.\w+)*)[ \t]+import[ \t]+(?:\(([\w\s,]+)\)|([\w \t,]+))", re.M)
 _LAB_UTILS_ATTRIBUTE = re.compile(r"\b(lab_utils(?:\.\w+)+)")
 
-# Lines of solutions that the student notebooks show on purpose, and why.
-SHARED_WITH_STUDENTS = {
-    "grey=(lab[:,:1]/100).expand(-1,3,-1,-1)":
-        "notebook 02 shows how the grey input is made when it plots the colorizations; the "
-        "exercise is the network and its loss",
-}
+# Lines of solutions that the student notebooks show on purpose (compact form: reason).
+# None today: given code that needs what an exercise computes calls the student's answer
+# (notebook 02 plots colorizations through colorization_loss) instead of repeating it.
+SHARED_WITH_STUDENTS: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -73,9 +81,54 @@ def _compact(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- the release
+def _decoded(value: str) -> str | None:
+    """``value`` read as base64 (how notebooks store binary data) if it decodes to text."""
+    try:
+        return base64.b64decode(value.replace("\n", ""), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every string in a JSON value (outputs, attachments, metadata), and what any base64
+    among them decodes to."""
+    if isinstance(value, str):
+        yield value
+        if len(value) >= 8 and (decoded := _decoded(value)) is not None:
+            yield decoded
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        if value and all(isinstance(item, str) for item in value):
+            yield "".join(value)  # a multi-line string stored as a list of lines
+        for item in value:
+            yield from _strings(item)
+
+
+def _notebook_units(path: Path, where: str) -> list[tuple[str, str, str]]:
+    """A notebook's units: each cell's source; its outputs, attachments and metadata (as
+    "data"); the notebook's metadata."""
+    notebook = nbformat.read(path, as_version=4)
+    units = [(f"{where} metadata", "data", "\n".join(_strings(dict(notebook.metadata))))]
+    for cell in notebook.cells:
+        cell_where = f"{where} {cell.get('id')}"
+        units.append((cell_where, "code" if cell.cell_type == "code" else "prose", cell.source))
+        for part in ("outputs", "attachments", "metadata"):
+            if cell.get(part):
+                units.append((f"{cell_where} {part}", "data", "\n".join(_strings(cell[part]))))
+    return units
+
+
 @dataclass
 class ReleaseText:
-    """The release's text, one unit per module, notebook cell or other text file."""
+    """The release's text, one unit per module, other text file, notebook cell, and cell
+    outputs, attachments or metadata.
+
+    ``kind`` is "code" (Python), "prose" (markdown and other text) or "data" (what a notebook
+    stores besides its cells' sources).
+    """
 
     units: list[tuple[str, str, str]]  # (where, kind, text)
 
@@ -85,9 +138,7 @@ class ReleaseText:
         for path in release_files(release):
             where = path.relative_to(release).as_posix()
             if path.suffix == ".ipynb":
-                for cell in nbformat.read(path, as_version=4).cells:
-                    kind = "code" if cell.cell_type == "code" else "prose"
-                    units.append((f"{where} {cell.get('id')}", kind, cell.source))
+                units += _notebook_units(path, where)
             else:
                 try:
                     text = path.read_text(encoding="utf-8")
@@ -108,6 +159,12 @@ def _instructions_of(secret: Secret, where: str, kind: str) -> bool:
     return kind == "prose" and path.endswith(".ipynb") and Path(path).stem == secret.notebook
 
 
+def _short_answer(lines: list) -> set[str]:
+    """The lines of an answer too short for a substantive line (``return self.encoder(x)``)
+    that name at least two things: found as they are, they are the answer."""
+    return {line.compact for line in lines if len(line.content) >= MIN_SHORT_ANSWER_TOKENS}
+
+
 def verbatim_leaks(secrets: list[Secret], release: ReleaseText) -> list[Leak]:
     code_index: dict[str, list[str]] = {}
     for where, kind, text in release.units:
@@ -120,9 +177,11 @@ def verbatim_leaks(secrets: list[Secret], release: ReleaseText) -> list[Leak]:
     leaks = []
     for secret in secrets:
         if secret.kind == "code":
-            needles = {line.compact for line in code_lines(secret.text) if line.substantive}
+            lines = code_lines(secret.text)
+            needles = ({line.compact for line in lines if line.substantive}
+                       or _short_answer(lines))
             places = {needle: code_index.get(needle, []) + [
-                where for where, kind, text in compact_units if kind == "prose" and needle in text]
+                where for where, kind, text in compact_units if kind != "code" and needle in text]
                 for needle in needles - SHARED_WITH_STUDENTS.keys()}
         else:
             needles = set(_substantive_prose(secret.text))
@@ -144,13 +203,17 @@ def renamed_leaks(secrets: list[Secret], release: ReleaseText) -> list[Leak]:
     for secret in secrets:
         if secret.kind != "code":
             continue
+        # A signature renamed says nothing but the number of arguments (and the exercise
+        # gives it): it proves no copy.
         lines = {line.renamed for line in code_lines(secret.text)
-                 if line.substantive and line.compact not in SHARED_WITH_STUDENTS}
-        if len(lines) < MIN_RENAMED_LINES:
+                 if line.substantive and line.compact not in SHARED_WITH_STUDENTS
+                 and line.tokens[0][1] not in ("def", "class", "async", "@")}
+        if not lines:
             continue
+        needed = max(min(MIN_RENAMED_LINES, len(lines)), MIN_RENAMED_SHARE * len(lines))
         for where, present in unit_lines:
             found = lines & present
-            if len(found) >= MIN_RENAMED_LINES and len(found) >= MIN_RENAMED_SHARE * len(lines):
+            if len(found) >= needed:
                 leaks.append(Leak(secret.origin, where,
                                   f"{len(found)} of its {len(lines)} lines appear with other names"))
     return leaks

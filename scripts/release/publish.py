@@ -2,7 +2,10 @@
 
 The student repository holds nothing but releases. Each publication replaces its files with
 dist/student/, commits, tags the commit with the configured ref and pushes both at once. A
-tag that exists already is never moved: the notebooks of that release pin it.
+tag that exists already on the student repository is never moved: the notebooks of that
+release pin it. A push that failed (no network, no rights, a rejected push) left its commit
+and tag only in the local clone: the next run starts again from the student repository as
+it is, so publishing can simply be retried.
 """
 
 from __future__ import annotations
@@ -12,10 +15,8 @@ import subprocess
 from pathlib import Path
 
 from .build import ROOT, _looks_like_a_release, problems
-from .config import ReleaseConfig
+from .config import BRANCH, ReleaseConfig
 from .files import release_files
-
-BRANCH = "main"
 
 
 class PublishError(RuntimeError):
@@ -48,7 +49,8 @@ def _fresh_clone(remote: str, clone: Path) -> None:
     if (clone / ".git").is_dir():
         if _git("remote", "get-url", "origin", cwd=clone).stdout.strip() != remote:
             raise PublishError(f"{clone} is a clone of another repository: delete it or pass --clone")
-        _git("fetch", "--tags", "origin", cwd=clone)
+        # --prune-tags: a tag that only the clone has was made by a run whose push failed
+        _git("fetch", "--quiet", "--force", "--prune", "--prune-tags", "origin", cwd=clone)
     else:
         if clone.exists():
             raise PublishError(f"{clone} exists and is not a git clone: delete it or pass --clone")
@@ -56,9 +58,11 @@ def _fresh_clone(remote: str, clone: Path) -> None:
         _git("clone", "--quiet", remote, str(clone), cwd=clone.parent)
     has_branch = _git("rev-parse", "--verify", "--quiet", f"origin/{BRANCH}", cwd=clone, check=False)
     if has_branch.returncode == 0:
-        _git("checkout", "--quiet", "-B", BRANCH, f"origin/{BRANCH}", cwd=clone)
+        _git("checkout", "--quiet", "--force", "-B", BRANCH, f"origin/{BRANCH}", cwd=clone)
     else:  # an empty repository: the first release starts its history
         _git("symbolic-ref", "HEAD", f"refs/heads/{BRANCH}", cwd=clone)
+        # a commit of an earlier run whose push failed is not history: forget it
+        _git("update-ref", "-d", f"refs/heads/{BRANCH}", cwd=clone, check=False)
 
 
 def _replace_files(release: Path, clone: Path) -> None:
@@ -102,6 +106,10 @@ def publish(release: Path, config: ReleaseConfig, remote: str | None = None,
     _git("tag", "-a", config.ref, "-m", f"Release {config.ref}", cwd=clone)
     if not push:
         return f"committed and tagged {config.ref} in {clone}; nothing pushed"
-    _git("push", "--atomic", "origin", f"{BRANCH}:refs/heads/{BRANCH}", f"refs/tags/{config.ref}",
-         cwd=clone)
+    pushed = _git("push", "--atomic", "origin", f"{BRANCH}:refs/heads/{BRANCH}",
+                  f"refs/tags/{config.ref}", cwd=clone, check=False)
+    if pushed.returncode != 0:
+        raise PublishError(f"the push to {remote} failed, nothing was published:\n"
+                           f"{pushed.stderr.strip()}\nfix the cause (network, credentials, "
+                           "rights) and run `make publish` again")
     return f"published {config.ref} to {remote} ({BRANCH} and tag {config.ref})"

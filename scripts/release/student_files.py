@@ -120,20 +120,36 @@ def course_map(notebooks: list[Path], config: ReleaseConfig, root: Path) -> str:
     return "\n".join(rows)
 
 
-def student_readme(notebooks: list[Path], config: ReleaseConfig, root: Path) -> str:
+def schedule(upcoming: int) -> str:
+    """The README's word on the assignments of later releases (none: an empty string)."""
+    if not upcoming:
+        return ""
+    more = "one more assignment follows" if upcoming == 1 else f"{upcoming} more assignments follow"
+    return (f" The course releases its assignments one at a time: {more} in later releases of "
+            "this repository, each with a new tag.")
+
+
+def student_readme(notebooks: list[Path], config: ReleaseConfig, root: Path, upcoming: int = 0) -> str:
     template = string.Template((TEMPLATES / "README.md").read_text(encoding="utf-8"))
     return template.substitute(course_map=course_map(notebooks, config, root),
-                               repository=config.repository, ref=config.ref, url=config.url)
+                               repository=config.repository, ref=config.ref, url=config.url,
+                               schedule=schedule(upcoming))
 
 
-def write_student_files(out: Path, config: ReleaseConfig, root: Path = ROOT) -> None:
-    """Write README.md, pyproject.toml, environment.yml and .gitignore into ``out``."""
+def write_student_files(out: Path, config: ReleaseConfig, root: Path = ROOT, upcoming: int = 0) -> None:
+    """Write README.md, pyproject.toml, environment.yml and .gitignore into ``out``.
+
+    Args:
+        root: where this repository's pyproject.toml and environment.yml are read (``out``
+            itself when they were copied there: each is read before it is replaced).
+        upcoming: how many assignments of the course this release does not hold yet.
+    """
     pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     (out / "pyproject.toml").write_text(student_pyproject(pyproject, config), encoding="utf-8")
     environment = (root / "environment.yml").read_text(encoding="utf-8")
     (out / "environment.yml").write_text(
         student_environment(environment, instructor_only_packages(pyproject)), encoding="utf-8")
     notebooks = sorted((out / "notebooks").glob("*/*.ipynb"))
-    (out / "README.md").write_text(student_readme(notebooks, config, out), encoding="utf-8")
+    (out / "README.md").write_text(student_readme(notebooks, config, out, upcoming), encoding="utf-8")
     (out / ".gitignore").write_text((TEMPLATES / "gitignore").read_text(encoding="utf-8"),
                                     encoding="utf-8")

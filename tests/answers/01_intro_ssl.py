@@ -197,10 +197,17 @@ def make_rotation_dataset(images):
     return x.astype(np.float32), np.repeat(np.arange(4), n).astype(np.int32)
 ''',
         "notebook 02's given rotate_batch copied as it is": '''
+def quarter_turn(images):
+    return images.transpose(2, 3).flip(2)
+
+
 def make_rotation_dataset(images):
-    rotated = torch.cat([torch.rot90(images, k, dims=(2, 3)) for k in range(4)])
-    labels = torch.arange(4, device=images.device).repeat_interleave(len(images))
-    return rotated, labels
+    turned = [images]
+    for _ in range(3):
+        turned.append(quarter_turn(turned[-1]))
+    labels = [torch.full((len(images),), turns, dtype=torch.int64, device=images.device)
+              for turns in range(4)]
+    return torch.cat(turned), torch.cat(labels)
 ''',
         "flattened column by column (order='F')": '''
 def make_rotation_dataset(images):
