@@ -9,7 +9,13 @@ One decision per device, made here and nowhere else:
   a T4, because it counts emulation, which is several times slower than float16;
 * a CPU with native bfloat16 instructions (AVX512-BF16 or AMX on x86, BF16 on Arm) trains in
   bfloat16 autocast (about 3x a float32 step for the course's CNN on two cores);
-* any other CPU computes in float32: there bfloat16 is emulated, several times slower.
+* any other CPU computes in float32: there bfloat16 is emulated, several times slower;
+* an Apple GPU (MPS, M-series Macs) trains in bfloat16 autocast on macOS 14 or newer with
+  torch 2.6 or newer, without a gradient scaler, and in float32 otherwise. Assumptions from
+  torch's documentation, not measured here: MPS autocast supports float16 and, from macOS
+  14 (Sonoma) on, bfloat16; bfloat16 needs no scaler; float16 would need one, whose MPS
+  kernels older torch releases lack, so float16 is left to ``$SSL_LAB_PRECISION=fp16``.
+  MPS models stay in NCHW order: its convolutions gain nothing from channels-last.
 
 Convolution models are kept channels-last (NHWC) everywhere: oneDNN's CPU convolutions and
 the GPUs' tensor cores are fastest in that memory order (on two AVX2 cores a float32
@@ -45,7 +51,7 @@ class Precision:
     """How one device computes.
 
     Attributes:
-        device_type: ``"cuda"`` or ``"cpu"``.
+        device_type: ``"cuda"``, ``"mps"`` or ``"cpu"``.
         name: ``"fp32"``, ``"bf16"`` or ``"fp16"`` (the autocast format).
         grad_scaler: scale the loss so float16 gradients do not underflow.
         channels_last: keep conv models and images in NHWC memory order.
@@ -128,6 +134,32 @@ def _cuda_policy(device: torch.device) -> Precision:
                      f"{gpu}, compute capability {major}.{minor}: no native bf16, so fp16")
 
 
+def macos_version() -> tuple[int, ...]:
+    """The running macOS version, e.g. ``(14, 5)``; ``()`` on other systems."""
+    release = platform.mac_ver()[0]
+    return tuple(int(part) for part in release.split(".") if part.isdigit()) if release else ()
+
+
+def _torch_version() -> tuple[int, int]:
+    major, minor = torch.__version__.split("+")[0].split(".")[:2]
+    return int(major), int(minor)
+
+
+# Assumed from torch's documentation (MPS autocast with bfloat16): macOS 14 and torch 2.6.
+MPS_BF16_MACOS = (14, 0)
+MPS_BF16_TORCH = (2, 6)
+
+
+def _mps_policy() -> Precision:
+    macos, version = macos_version(), _torch_version()
+    if macos >= MPS_BF16_MACOS and version >= MPS_BF16_TORCH:
+        return Precision("mps", "bf16", False, False,
+                         f"Apple GPU, macOS {'.'.join(map(str, macos))}: bf16 autocast")
+    why = (f"macOS {'.'.join(map(str, macos)) or 'unknown'} is older than 14"
+           if macos < MPS_BF16_MACOS else f"torch {torch.__version__} is older than 2.6")
+    return Precision("mps", "fp32", False, False, f"Apple GPU: {why}, so no bf16 autocast")
+
+
 def _cpu_policy() -> Precision:
     if cpu_has_native_bf16():
         return Precision("cpu", "bf16", False, True, "CPU with native bf16 instructions")
@@ -148,6 +180,7 @@ def _override(policy: Precision, name: str) -> Precision:
 def precision_for(device: torch.device | str) -> Precision:
     """The precision policy of ``device`` (see the module docstring)."""
     device = torch.device(device)
-    policy = _cuda_policy(device) if device.type == "cuda" else _cpu_policy()
+    policies = {"cuda": lambda: _cuda_policy(device), "mps": _mps_policy}
+    policy = policies.get(device.type, _cpu_policy)()
     requested = os.environ.get(PRECISION_ENV_VAR, "").strip().lower()
     return _override(policy, requested) if requested else policy

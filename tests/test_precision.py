@@ -109,3 +109,45 @@ def test_fp16_training_scales_the_loss_and_still_learns(monkeypatch):
     history = lab_utils.train(model, lambda m, x, y: (m(x).squeeze(1).float() - y).square().mean(),
                               inputs, targets, epochs=30, batch_size=16, optimizer=optimizer)
     assert history[-1] < 0.1 * history[0]
+
+
+def fake_mac(monkeypatch, macos: str, torch_version: str = "2.14.1") -> None:
+    """Make this machine look like an M-series Mac with ``macos`` and ``torch_version``."""
+    monkeypatch.setattr(precision.platform, "mac_ver", lambda: (macos, ("", "", ""), "arm64"))
+    monkeypatch.setattr(precision.torch, "__version__", torch_version)
+
+
+@pytest.mark.parametrize("macos", ["14.0", "15.3.1"])
+def test_apple_gpus_on_macos_14_train_in_bf16_without_a_scaler_in_nchw(monkeypatch, macos):
+    fake_mac(monkeypatch, macos)
+    policy = precision_for("mps")
+    assert (policy.device_type, policy.name, policy.dtype) == ("mps", "bf16", torch.bfloat16)
+    assert not policy.grad_scaler and not policy.channels_last
+    assert f"macOS {macos}" in policy.describe()
+
+
+@pytest.mark.parametrize("macos, torch_version, why", [("13.6", "2.14.1", "macOS 13.6 is older than 14"),
+                                                        ("14.5", "2.2.2", "torch 2.2.2 is older")])
+def test_apple_gpus_without_mps_bf16_autocast_stay_in_fp32(monkeypatch, macos, torch_version, why):
+    fake_mac(monkeypatch, macos, torch_version)
+    policy = precision_for("mps")
+    assert (policy.name, policy.dtype, policy.grad_scaler) == ("fp32", None, False)
+    assert why in policy.describe()
+
+
+def test_fp16_on_an_apple_gpu_is_a_choice_that_brings_its_scaler(monkeypatch):
+    fake_mac(monkeypatch, "14.5")
+    monkeypatch.setenv(precision.PRECISION_ENV_VAR, "fp16")
+    policy = precision_for("mps")
+    assert (policy.device_type, policy.name, policy.grad_scaler) == ("mps", "fp16", True)
+
+
+def test_setup_on_a_mocked_apple_gpu_prints_it(monkeypatch, capsys):
+    fake_mac(monkeypatch, "14.5")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    monkeypatch.setattr(lab_utils.mps_fallback, "TORCH_LOADED_FIRST", False)
+    config = lab_utils.setup("01_intro_ssl", profile="smoke")
+    assert config.device.type == "mps" and config.precision.name == "bf16"
+    printed = capsys.readouterr().out
+    assert "mps (Apple GPU" in printed and "bf16 autocast" in printed
