@@ -11,10 +11,10 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 # LAB_ARGS passes options to JupyterLab, e.g. make labs LAB_ARGS="--port 8890 --no-browser".
 labs: $(STAMP)  ## install what is missing, then open the labs in JupyterLab (also as root)
-	$(BIN)/python -m ssl_lab labs --venv $(VENV) --no-install $(LAB_ARGS)
+	$(BIN)/python -m ssl_lab labs --venv $(VENV) --no-install -- $(LAB_ARGS)
 
 test: $(STAMP)  ## install what is missing, then run the whole test suite
-	$(BIN)/python -m ssl_lab test --venv $(VENV) --no-install $(PYTEST_ARGS)
+	$(BIN)/python -m ssl_lab test --venv $(VENV) --no-install -- $(PYTEST_ARGS)
 
 notebooks: $(STAMP)  ## regenerate the student notebooks in notebooks/ from solutions/
 	$(BIN)/python -m scripts.generate_notebooks
@@ -45,7 +45,7 @@ grade: $(STAMP)  ## grade every submission of ASSIGNMENT, sandboxed and in paral
 	$(BIN)/python -m scripts.grade $(ASSIGNMENT) --profile $(or $(PROFILE),smoke) $(if $(WORKERS),--workers $(WORKERS)) $(if $(STUDENTS),--students $(STUDENTS)) $(GRADE_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check lab_utils tests scripts conftest.py
+	$(BIN)/ruff check lab_utils tests scripts conftest.py ssl_lab.py
 
 install: $(STAMP)
 
