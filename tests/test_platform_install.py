@@ -26,10 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import uv  # the test extra installs it
 import yaml
 from support import ROOT
-
-uv = pytest.importorskip("uv", reason="the test extra installs uv")
 
 
 @dataclass(frozen=True)
