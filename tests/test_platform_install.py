@@ -3,8 +3,9 @@ on Intel, Windows on x86-64, and Linux on x86-64 and ARM.
 
 For each platform, a dry run resolves what a student installs (pyproject.toml's
 dependencies and its ``labs`` extra, under constraints-local.txt, as ``python -m ssl_lab``
-does), from binary wheels only, with the Python of environment.yml (the oldest the course
-supports), and reads which versions it would get. The student's conda environment (the
+does), from binary wheels only, with the oldest Python the course supports (environment.yml's)
+and on Windows the newest its packages publish wheels for, and reads which versions it
+would get. The student's conda environment (the
 student release's environment.yml) must list the same requirements with the same markers,
 so it resolves alike. The resolver is
 uv's: it evaluates each target platform's environment markers (``sys_platform``,
@@ -40,6 +41,10 @@ class Platform:
     tensorflow: str  # the TensorFlow distribution it should get
     torch: str  # the torch version it should get
     environment: tuple[tuple[str, str], ...] = ()
+    # The Pythons to resolve for: the oldest the course supports, and on Windows, where
+    # students download the newest from python.org, the newest with wheels of every package
+    # (each newer Python costs about ten seconds per platform).
+    pythons: tuple[str, ...] = ("3.11",)
 
 
 PLATFORMS = (
@@ -47,11 +52,13 @@ PLATFORMS = (
     Platform("macOS arm64", "aarch64-apple-darwin", "tensorflow", "2.14.1",
              (("MACOSX_DEPLOYMENT_TARGET", "14.0"),)),
     Platform("macOS x86_64", "x86_64-apple-darwin", "tensorflow", "2.2.2"),
-    Platform("Windows amd64", "x86_64-pc-windows-msvc", "tensorflow-cpu", "2.14.1"),
+    Platform("Windows amd64", "x86_64-pc-windows-msvc", "tensorflow-cpu", "2.14.1",
+             pythons=("3.11", "3.13")),
     Platform("Linux x86_64", "x86_64-manylinux_2_28", "tensorflow-cpu", "2.14.1"),
     Platform("Linux aarch64", "aarch64-manylinux_2_28", "tensorflow", "2.14.1"),
 )
 STUDENT_PYTHON = "3.11"  # environment.yml's
+CASES = [(platform, python) for platform in PLATFORMS for python in platform.pythons]
 PINNED = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)", re.MULTILINE)
 
 
@@ -90,15 +97,17 @@ def student_environment() -> dict:
 
 
 @pytest.fixture(scope="module")
-def resolutions(tmp_path_factory) -> dict[str, tuple[dict[str, str] | None, str]]:
-    """Every platform's student install, resolved concurrently, and under ``"control"`` the
-    old requirement (tensorflow-cpu everywhere) on Apple Silicon, which has no wheels there."""
+def resolutions(tmp_path_factory) -> dict[object, tuple[dict[str, str] | None, str]]:
+    """Every platform's student install for each of its Pythons, resolved concurrently, and
+    under ``"control"`` the old requirement (tensorflow-cpu everywhere) on Apple Silicon,
+    which has no wheels there."""
     control = tmp_path_factory.mktemp("platforms") / "requirements.txt"
     control.write_text("tensorflow-cpu>=2.18\n")
-    with ThreadPoolExecutor(max_workers=len(PLATFORMS) + 1) as pool:
-        jobs = {platform.name: pool.submit(resolve, ROOT / "pyproject.toml", platform,
-                                           STUDENT_PYTHON, ROOT / "constraints-local.txt")
-                for platform in PLATFORMS}
+    with ThreadPoolExecutor(max_workers=len(CASES) + 1) as pool:
+        jobs = {(platform.name, python): pool.submit(
+                    resolve, ROOT / "pyproject.toml", platform, python,
+                    ROOT / "constraints-local.txt")
+                for platform, python in CASES}
         jobs["control"] = pool.submit(resolve, control, PLATFORMS[0], STUDENT_PYTHON)
         return {key: job.result() for key, job in jobs.items()}
 
@@ -118,9 +127,9 @@ def _check(resolved: dict[str, str] | None, error: str, platform: Platform, what
         assert resolved["numpy"].startswith("1."), f"{platform.name} needs NumPy 1"
 
 
-@pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.name)
-def test_the_student_install_resolves(resolutions, platform):
-    _check(*resolutions[platform.name], platform, 'pip install -e ".[labs]"')
+@pytest.mark.parametrize("platform, python", CASES, ids=[f"{p.name}, Python {v}" for p, v in CASES])
+def test_the_student_install_resolves(resolutions, platform, python):
+    _check(*resolutions[platform.name, python], platform, f'pip install -e ".[labs]" (Python {python})')
 
 
 def test_the_check_sees_a_package_without_wheels_for_a_platform(resolutions):
