@@ -20,12 +20,12 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+import colab_refresh
 import nbformat
 import pytest
 from support import ROOT
@@ -59,18 +59,11 @@ def _preinstalled() -> tuple[dict[str, str], dict[str, list[str]]]:
 
 
 def colab_interpreter() -> str:
-    """A Python of Colab's version on this machine (pip resolves markers with it): on PATH,
-    or one that pyenv installed."""
-    version = _document()["python"]
-    candidates = [shutil.which(f"python{version}"),
-                  *sorted(map(str, Path.home().glob(f".pyenv/versions/{version}*/bin/python{version}")))]
-    for candidate in filter(None, candidates):
-        probe = subprocess.run([candidate, "-c", "import sys; print(sys.version)"],
-                               capture_output=True, text=True)
-        if probe.returncode == 0 and probe.stdout.startswith(version + "."):
-            return candidate
-    pytest.fail(f"the Colab check needs a Python {version} interpreter (Colab's) as "
-                f"python{version} on PATH, e.g. from your system's packages or pyenv")
+    """A Python of Colab's version on this machine (pip resolves markers with it)."""
+    try:
+        return colab_refresh.colab_interpreter(_document()["python"])
+    except colab_refresh.NoColabPythonError as error:
+        pytest.fail(f"the Colab check needs it: {error}")
 
 
 def _pip_env() -> dict[str, str]:
