@@ -10,12 +10,13 @@ One decision per device, made here and nowhere else:
 * a CPU with native bfloat16 instructions (AVX512-BF16 or AMX on x86, BF16 on Arm) trains in
   bfloat16 autocast (about 3x a float32 step for the course's CNN on two cores);
 * any other CPU computes in float32: there bfloat16 is emulated, several times slower;
-* an Apple GPU (MPS, M-series Macs) trains in bfloat16 autocast on macOS 14 or newer with
-  torch 2.6 or newer, without a gradient scaler, and in float32 otherwise. Assumptions from
-  torch's documentation, not measured here: MPS autocast supports float16 and, from macOS
-  14 (Sonoma) on, bfloat16; bfloat16 needs no scaler; float16 would need one, whose MPS
-  kernels older torch releases lack, so float16 is left to ``$SSL_LAB_PRECISION=fp16``.
-  MPS models stay in NCHW order: its convolutions gain nothing from channels-last.
+* an Apple GPU (MPS) of the M3 generation or newer trains in bfloat16 autocast, without a
+  gradient scaler, on macOS 14 or newer with torch 2.6 or newer; an M1 or M2, whose GPU
+  only emulates bfloat16, trains in float16 autocast with a gradient scaler (torch 2.8 or
+  newer); anything older computes in float32. From torch's release notes and issues, not
+  measured here (no Mac ran the course): MPS autocast supports float16 from torch 2.5 and
+  bfloat16 from 2.6, bfloat16 only on macOS 14 (Sonoma) and newer; the gradient scaler
+  runs on MPS from 2.8. MPS models stay in NCHW order (channels-last is a CPU and CUDA gain).
 
 Convolution models are kept channels-last (NHWC) everywhere: oneDNN's CPU convolutions and
 the GPUs' tensor cores are fastest in that memory order (on two AVX2 cores a float32
@@ -145,19 +146,44 @@ def _torch_version() -> tuple[int, int]:
     return int(major), int(minor)
 
 
-# Assumed from torch's documentation (MPS autocast with bfloat16): macOS 14 and torch 2.6.
+# From torch's release notes (see the module docstring): MPS bfloat16 autocast needs macOS 14
+# and torch 2.6; the gradient scaler that float16 needs runs on MPS from torch 2.8.
 MPS_BF16_MACOS = (14, 0)
 MPS_BF16_TORCH = (2, 6)
+MPS_SCALER_TORCH = (2, 8)
+
+
+def apple_chip() -> str:
+    """The Mac's chip, e.g. ``"Apple M2 Pro"``; ``""`` where unknown."""
+    try:
+        answer = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"],
+                                capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return answer.stdout.strip()
+
+
+def gpu_emulates_bf16(chip: str) -> bool:
+    """True for the M1 and M2 generations, whose GPUs have no bfloat16 arithmetic."""
+    return any(chip.startswith(f"Apple M{generation}") and not chip[len(f"Apple M{generation}"):][:1].isdigit()
+               for generation in (1, 2))
 
 
 def _mps_policy() -> Precision:
-    macos, version = macos_version(), _torch_version()
+    macos, version, chip = macos_version(), _torch_version(), apple_chip()
+    where = f"Apple GPU ({chip or 'unknown chip'}, macOS {'.'.join(map(str, macos)) or 'unknown'})"
+    if gpu_emulates_bf16(chip):
+        if version >= MPS_SCALER_TORCH:
+            return Precision("mps", "fp16", True, False,
+                             f"{where}: bf16 would be emulated, so fp16")
+        return Precision("mps", "fp32", False, False,
+                         f"{where}: bf16 would be emulated, and torch {torch.__version__} has no "
+                         "MPS gradient scaler for fp16 (2.8 has)")
     if macos >= MPS_BF16_MACOS and version >= MPS_BF16_TORCH:
-        return Precision("mps", "bf16", False, False,
-                         f"Apple GPU, macOS {'.'.join(map(str, macos))}: bf16 autocast")
-    why = (f"macOS {'.'.join(map(str, macos)) or 'unknown'} is older than 14"
-           if macos < MPS_BF16_MACOS else f"torch {torch.__version__} is older than 2.6")
-    return Precision("mps", "fp32", False, False, f"Apple GPU: {why}, so no bf16 autocast")
+        return Precision("mps", "bf16", False, False, f"{where}: native bf16")
+    why = ("macOS is older than 14" if macos < MPS_BF16_MACOS
+           else f"torch {torch.__version__} is older than 2.6")
+    return Precision("mps", "fp32", False, False, f"{where}: {why}, so no bf16 autocast")
 
 
 def _cpu_policy() -> Precision:
