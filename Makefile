@@ -1,4 +1,5 @@
-# The course's commands. `make labs` and `make test` install what is missing first.
+# The course's commands. `make labs` and `make test` install what is missing first; both are
+# `python -m ssl_lab labs|test` (ssl_lab.py), which works without make, on Windows too.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -10,10 +11,10 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 # LAB_ARGS passes options to JupyterLab, e.g. make labs LAB_ARGS="--port 8890 --no-browser".
 labs: $(STAMP)  ## install what is missing, then open the labs in JupyterLab (also as root)
-	$(BIN)/python -m scripts.labs $(LAB_ARGS)
+	$(BIN)/python -m ssl_lab labs --venv $(VENV) --no-install -- $(LAB_ARGS)
 
 test: $(STAMP)  ## install what is missing, then run the whole test suite
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m ssl_lab test --venv $(VENV) --no-install -- $(PYTEST_ARGS)
 
 notebooks: $(STAMP)  ## regenerate the student notebooks in notebooks/ from solutions/
 	$(BIN)/python -m scripts.generate_notebooks
@@ -44,16 +45,14 @@ grade: $(STAMP)  ## grade every submission of ASSIGNMENT, sandboxed and in paral
 	$(BIN)/python -m scripts.grade $(ASSIGNMENT) --profile $(or $(PROFILE),smoke) $(if $(WORKERS),--workers $(WORKERS)) $(if $(STUDENTS),--students $(STUDENTS)) $(GRADE_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check lab_utils tests scripts conftest.py
+	$(BIN)/ruff check lab_utils tests scripts conftest.py ssl_lab.py
 
 install: $(STAMP)
 
+# Linux and Windows without an NVIDIA GPU get PyTorch's CPU build (SSL_LAB_TORCH_INDEX=default:
+# pip's own index; SSL_LAB_TORCH_INDEX=<url>: another one).
 $(STAMP): pyproject.toml constraints-local.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints-local.txt -e ".[labs,test]"
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
-	touch $(STAMP)
+	$(PYTHON) -m ssl_lab install --venv $(VENV) --force-install
 
 clean-cache:  ## delete downloaded and decoded data sets
 	find data -mindepth 1 ! -name README.md ! -name registry.json -delete

@@ -4,6 +4,7 @@ The package holds the course's infrastructure (profiles, data, training loop, ev
 plots, checks) and never an exercise's answer.
 """
 
+from . import mps_fallback  # noqa: F401  (first: it sets a variable torch reads when it loads)
 from .datasets import ImageSet, load_cifar10, load_digits, load_mnist, stratified_indices
 from .evaluation import (
     extract_features,

@@ -145,7 +145,7 @@ def _transformers() -> Any:
     except ImportError as error:  # pragma: no cover - depends on the installation
         raise ImportError(
             "notebook 04 needs the `transformers` package: `pip install 'transformers>=4.40'` "
-            "(or `pip install -e '.[test]'` in the course repository)"
+            "(or `pip install -e \".[labs]\"` in the course's folder)"
         ) from error
     return transformers
 

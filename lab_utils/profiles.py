@@ -7,11 +7,14 @@ Three profiles exist:
 * ``cpu``: a student without a GPU. A reduced budget that still gives meaningful results
   within minutes on two cores.
 * ``gpu``: Colab's GPU or better. The full budget that reproduces the results table.
+* ``mps``: an Apple GPU (M-series Mac). For now the ``cpu`` profile's budget, run on the
+  GPU: no M-series Mac has timed the notebooks yet, and an M1's GPU has about a tenth of a
+  T4's float16 throughput, so the gpu budget could take hours. Raise it once timed.
 * ``pretrain``: the long budget of the course checkpoints (``make pretrain``), for notebooks
   02 to 04 only; never chosen automatically.
 
 The profile comes from the ``SSL_LAB_PROFILE`` environment variable; without it, ``gpu`` is
-chosen when CUDA is available and ``cpu`` otherwise.
+chosen when CUDA is available, ``mps`` on an Apple GPU and ``cpu`` otherwise.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-PROFILES: tuple[str, ...] = ("smoke", "cpu", "gpu", "pretrain")
+PROFILES: tuple[str, ...] = ("smoke", "cpu", "gpu", "mps", "pretrain")
 # The notebooks that train the course checkpoints, the only ones with a pretrain budget.
 PRETRAIN_NOTEBOOKS = ("02_pretext_tasks", "03_simclr", "04_mae_dinov2")
 PROFILE_ENV_VAR = "SSL_LAB_PROFILE"
@@ -351,6 +354,11 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
+# The Apple GPU's budgets: the cpu profile's, until an M-series Mac has timed the notebooks.
+for _budgets in BUDGETS.values():
+    _budgets["mps"] = dict(_budgets["cpu"])
+
+
 def resolve_profile(name: str | None = None) -> str:
     """Return the profile to use: ``name``, else ``$SSL_LAB_PROFILE``, else auto-detected.
 
@@ -361,14 +369,16 @@ def resolve_profile(name: str | None = None) -> str:
     if not chosen:
         import torch  # imported late: choosing a named profile should not need torch
 
-        return "gpu" if torch.cuda.is_available() else "cpu"
+        if torch.cuda.is_available():
+            return "gpu"
+        return "mps" if torch.backends.mps.is_available() else "cpu"
     chosen = chosen.lower()
     if chosen not in PROFILES:
         source = "argument" if name is not None else f"environment variable {PROFILE_ENV_VAR}"
         raise UnknownProfileError(
             f"unknown profile {chosen!r} (from the {source}); choose one of "
             f"{', '.join(PROFILES)}, e.g. `export {PROFILE_ENV_VAR}=cpu`, or unset it to "
-            "pick gpu/cpu automatically"
+            "pick gpu/mps/cpu automatically"
         )
     return chosen
 

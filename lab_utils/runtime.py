@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import dry_run
+from . import dry_run, mps_fallback
 from .precision import Precision, precision_for
 from .profiles import Budget, get_budget, resolve_profile
 
@@ -54,14 +54,23 @@ def seed_everything(seed: int) -> None:
 
 
 def pick_device() -> torch.device:
-    """The first CUDA GPU when there is one, else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """The first CUDA GPU when there is one, else an Apple GPU (MPS), else the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
 
 
 def describe_device(device: torch.device) -> str:
     """A human-readable name, e.g. ``cuda (NVIDIA H100 80GB HBM3)`` or ``cpu (2 threads)``."""
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
+    if device.type == "mps":
+        return ("mps (Apple GPU; operators it lacks run on the CPU)" if mps_fallback.active() else
+                f"mps (Apple GPU; operators it lacks raise NotImplementedError: set "
+                f"{mps_fallback.ENV_VAR}=1 before torch is imported, e.g. import lab_utils "
+                "first and restart the kernel)")
     return f"cpu ({torch.get_num_threads()} threads)"
 
 

@@ -2,13 +2,16 @@
 
 Every file is checked against its SHA-256 wherever it comes from. Downloads show a progress
 bar and land in the cache (``$SSL_LAB_CACHE_DIR``; on Colab, point it at Google Drive to keep
-them across runtimes). When no source works, :class:`DataUnavailableError` names every
-source that was tried and how to fix it.
+them across runtimes). A download that fails (no connection, an HTTP error, a cut transfer)
+or sends bytes with the wrong SHA-256 moves on to the next URL; when no source works,
+:class:`DataUnavailableError` names every source that was tried, what it did, and how to fix
+it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.error
@@ -87,6 +90,10 @@ def download(url: str, destination: Path, sha256: str) -> Path:
     """Download ``url`` to ``destination`` atomically, with a progress bar, and verify it.
 
     Nothing is left behind when the download fails or its checksum is wrong.
+
+    Raises:
+        ChecksumError: the bytes received have another SHA-256 (they were not kept).
+        urllib.error.URLError, OSError, http.client.HTTPException: the transfer failed.
     """
     destination.parent.mkdir(parents=True, exist_ok=True)
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
@@ -99,11 +106,11 @@ def download(url: str, destination: Path, sha256: str) -> Path:
             partial.close()
             partial_path.unlink()
             raise
-    try:
-        verify_sha256(partial_path, sha256)
-    except ChecksumError:
+    got = sha256_of(partial_path)
+    if got != sha256:
         partial_path.unlink()
-        raise
+        raise ChecksumError(f"it sent a file whose SHA-256 is {got}, expected {sha256} "
+                            "(a changed or damaged file; it was not kept)")
     partial_path.replace(destination)
     return destination
 
@@ -120,13 +127,17 @@ def candidate_paths(name: str) -> list[tuple[str, Path]]:
 def download_first(remote: RemoteFile, tried: list[str]) -> Path | None:
     """Download ``remote`` into the cache from the first of its URLs that works.
 
-    Each failed URL is appended to ``tried`` as ``download <url> (<reason>)``.
-    Returns ``None`` when every URL failed.
+    A URL that cannot be reached, answers with an HTTP error, breaks off, or sends bytes
+    with the wrong SHA-256 is appended to ``tried`` as ``download <url> (<what happened>)``,
+    and the next one is tried. Returns ``None`` when every URL failed.
     """
     for url in remote.urls:
         try:
             return download(url, cache_dir() / remote.name, remote.sha256)
-        except (urllib.error.URLError, OSError) as error:
+        except urllib.error.HTTPError as error:
+            tried.append(f"download {url} (HTTP error {error.code}: {error.reason})")
+        except (urllib.error.URLError, OSError, http.client.HTTPException,
+                ChecksumError) as error:
             tried.append(f"download {url} ({error})")
     return None
 
@@ -159,7 +170,7 @@ def unavailable_message(what: str, tried: list[str]) -> str:
     return (
         f"could not load {what}; tried, in order:\n{lines}\n"
         "Fix one of these: connect to the internet so the official download works; or "
-        f"set {LOCAL_COPY_ENV_VAR} to a folder holding an offline copy (for this course's "
-        "CI: ../shared/data); or place the file in the cache folder "
+        f"set {LOCAL_COPY_ENV_VAR} to a folder holding an offline copy (data/README.md "
+        "lists the files and where they come from); or place the file in the cache folder "
         f"{cache_dir()} yourself."
     )

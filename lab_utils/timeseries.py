@@ -6,7 +6,7 @@ memory and slices mini-batches from it, as for images.
 
 The UCR/UEA sets are ``.ts`` text files, found like every data file of the course (see
 :mod:`lab_utils.sources`): the cache, ``$SSL_LAB_DATA_DIR/ucr/``, the copy inside an
-installed ``aeon`` package (which ships these very files; CI reads them there), then a
+installed ``aeon`` package (which ships these very files), then a
 download from aeon's repository at a fixed tag. Each file is checked against its SHA-256.
 """
 

@@ -1,4 +1,4 @@
-"""Open the labs in JupyterLab (`make labs`), as any user.
+"""Open the labs in JupyterLab (`python -m ssl_lab labs`, `make labs`), as any user.
 
     python -m scripts.labs [JupyterLab options, e.g. --port 8890 --no-browser]
 
@@ -23,6 +23,10 @@ def command(extra: list[str]) -> list[str]:
 
 def main(extra: list[str]) -> None:
     argv = command(extra)
+    if os.name == "nt":  # Windows has no exec: its os.execv starts a second, detached process
+        import subprocess
+
+        sys.exit(subprocess.call(argv))
     os.execv(argv[0], argv)
 
 

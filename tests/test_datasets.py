@@ -1,7 +1,10 @@
 import gzip
 import hashlib
+import http.client
 import io
+import re
 import tarfile
+import urllib.error
 
 import numpy as np
 import pytest
@@ -89,9 +92,55 @@ def test_fetch_downloads_into_the_cache_and_verifies(isolated_data, monkeypatch)
 def test_a_corrupted_download_is_rejected_and_not_kept(isolated_data, monkeypatch):
     remote = RemoteFile("thing.bin", "0" * 64, ("https://example.org/thing.bin",))
     monkeypatch.setattr(sources.urllib.request, "urlopen", lambda url, timeout: io.BytesIO(b"junk"))
-    with pytest.raises(ChecksumError):
+    with pytest.raises(DataUnavailableError) as error:
         sources.fetch(remote)
+    assert "SHA-256 is" in str(error.value) and "not kept" in str(error.value)
+    assert "Delete" not in str(error.value), "no file is left to delete"
     assert not list(isolated_data.glob("*")), "a file that failed its checksum must not stay in the cache"
+
+
+def _serve_by_url(monkeypatch, answers):
+    """urlopen answers each URL from ``answers``: bytes, or an exception to raise."""
+    def urlopen(request, timeout):
+        answer = answers[request.full_url]
+        if isinstance(answer, BaseException):
+            raise answer
+        return io.BytesIO(answer)
+
+    monkeypatch.setattr(sources.urllib.request, "urlopen", urlopen)
+
+
+@pytest.mark.parametrize("first", [b"a mirror's stale copy",
+                                   urllib.error.HTTPError("https://a.example/f", 503, "Service Unavailable", {}, None),
+                                   http.client.IncompleteRead(b"par")])
+def test_a_failing_first_source_moves_on_to_the_next(isolated_data, monkeypatch, first):
+    payload = b"the real file"
+    remote = RemoteFile("f.bin", hashlib.sha256(payload).hexdigest(),
+                        ("https://a.example/f", "https://b.example/f"))
+    _serve_by_url(monkeypatch, {"https://a.example/f": first, "https://b.example/f": payload})
+    assert sources.fetch(remote).read_bytes() == payload
+
+
+def test_when_every_source_fails_the_error_says_what_each_one_did(isolated_data, monkeypatch):
+    remote = RemoteFile("f.bin", "0" * 64, ("https://a.example/f", "https://b.example/f"))
+    _serve_by_url(monkeypatch, {
+        "https://a.example/f": urllib.error.HTTPError("https://a.example/f", 404, "Not Found", {}, None),
+        "https://b.example/f": b"wrong bytes"})
+    with pytest.raises(DataUnavailableError) as error:
+        sources.fetch(remote)
+    message = str(error.value)
+    assert "download https://a.example/f (HTTP error 404: Not Found)" in message
+    assert f"download https://b.example/f (it sent a file whose SHA-256 is {hashlib.sha256(b'wrong bytes').hexdigest()}" in message
+    assert not list(isolated_data.glob("*"))
+
+
+def test_the_error_names_only_what_a_student_has(isolated_data, no_network):
+    with pytest.raises(DataUnavailableError) as error:
+        load_cifar10("train")
+    message = str(error.value)
+    for foreign in (r"\bCI\b", "shared/data", r"\bmake ", r"\[test\]"):
+        assert not re.search(foreign, message), f"{foreign!r} means nothing to a student: {message}"
+    assert "data/README.md" in message
 
 
 def test_a_download_shows_a_progress_bar(isolated_data, tmp_path, capsys):

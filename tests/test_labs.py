@@ -1,8 +1,9 @@
-"""`make labs` serves JupyterLab, as root (containers, CI images) and as a normal user.
+"""`make labs` and `python -m ssl_lab labs` serve JupyterLab, as root (containers, CI images)
+and as a normal user.
 
-Each test runs the Makefile's own `labs` recipe (with the install step marked done and this
-interpreter's environment as the venv) on a free port, waits until the server answers, then
-stops it.
+Each test runs the Makefile's own `labs` recipe, or `python -m ssl_lab labs` without make
+(both with the install step marked done and this interpreter's environment as the venv), on a
+free port, waits until the server answers, then stops it.
 """
 
 from __future__ import annotations
@@ -53,13 +54,18 @@ def _status(port: int, token: str) -> dict | None:
         return None
 
 
-def serve_with_make_labs(home: Path, prefix: list[str] = ()) -> tuple[dict | None, str]:
-    """Run `make labs` until JupyterLab answers; return its /api/status and the output."""
+def serve_with_make_labs(home: Path, prefix: list[str] = (), without_make: bool = False
+                         ) -> tuple[dict | None, str]:
+    """Run `make labs` (or `python -m ssl_lab labs`) until JupyterLab answers; return its
+    /api/status and the output."""
     port, token = _free_port(), "ssl-lab-test-token"
     venv = Path(sys.prefix)
+    lab_args = [f"--port={port}", "--ip=127.0.0.1", "--no-browser", f"--IdentityProvider.token={token}"]
     make = [*prefix, shutil.which("make") or "make", "-C", str(ROOT), "-o", str(venv / ".install-stamp"),
-            "labs", f"VENV={venv}",
-            f"LAB_ARGS=--port={port} --ip=127.0.0.1 --no-browser --IdentityProvider.token={token}"]
+            "labs", f"VENV={venv}", "LAB_ARGS=" + " ".join(lab_args)]
+    if without_make:
+        make = [*prefix, sys.executable, str(ROOT / "ssl_lab.py"), "labs", "--venv", str(venv),
+                "--no-install", *lab_args]
     env = {**os.environ, "HOME": str(home), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
            "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_DATA_DIR": str(home / "data"),
            "IPYTHONDIR": str(home / "ipython")}
@@ -92,8 +98,8 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.mark.skipif(not _is_root(), reason="needs root")
-def test_make_labs_serves_jupyterlab_as_root(tmp_path):
-    status, output = serve_with_make_labs(tmp_path)
+def test_python_m_ssl_lab_labs_serves_jupyterlab_as_root_without_make(tmp_path):
+    status, output = serve_with_make_labs(tmp_path, without_make=True)
     assert status is not None and "started" in status, f"JupyterLab did not answer as root:\n{output[-3000:]}"
 
 

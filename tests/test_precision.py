@@ -109,3 +109,57 @@ def test_fp16_training_scales_the_loss_and_still_learns(monkeypatch):
     history = lab_utils.train(model, lambda m, x, y: (m(x).squeeze(1).float() - y).square().mean(),
                               inputs, targets, epochs=30, batch_size=16, optimizer=optimizer)
     assert history[-1] < 0.1 * history[0]
+
+
+def fake_mac(monkeypatch, macos: str, torch_version: str = "2.14.1", chip: str = "Apple M3") -> None:
+    """Make this machine look like a Mac with ``chip``, ``macos`` and ``torch_version``."""
+    monkeypatch.setattr(precision.platform, "mac_ver", lambda: (macos, ("", "", ""), "arm64"))
+    monkeypatch.setattr(precision.torch, "__version__", torch_version)
+    monkeypatch.setattr(precision, "apple_chip", lambda: chip)
+
+
+@pytest.mark.parametrize("macos, chip", [("14.0", "Apple M3"), ("15.3.1", "Apple M4 Pro"),
+                                         ("26.1", "Apple M10")])
+def test_apple_gpus_with_native_bf16_train_in_bf16_without_a_scaler_in_nchw(monkeypatch, macos, chip):
+    fake_mac(monkeypatch, macos, chip=chip)
+    policy = precision_for("mps")
+    assert (policy.device_type, policy.name, policy.dtype) == ("mps", "bf16", torch.bfloat16)
+    assert not policy.grad_scaler and not policy.channels_last
+    assert f"macOS {macos}" in policy.describe() and chip in policy.describe()
+
+
+@pytest.mark.parametrize("chip", ["Apple M1", "Apple M1 Max", "Apple M2 Pro"])
+def test_m1_and_m2_gpus_emulate_bf16_so_train_in_fp16_with_a_scaler(monkeypatch, chip):
+    fake_mac(monkeypatch, "14.5", chip=chip)
+    policy = precision_for("mps")
+    assert (policy.name, policy.dtype, policy.grad_scaler) == ("fp16", torch.float16, True)
+    assert "emulated" in policy.describe()
+    fake_mac(monkeypatch, "14.5", "2.6.0", chip=chip)  # no MPS gradient scaler before 2.8
+    assert precision_for("mps").name == "fp32"
+
+
+@pytest.mark.parametrize("macos, torch_version, why", [("13.6", "2.14.1", "macOS is older than 14"),
+                                                        ("14.5", "2.2.2", "torch 2.2.2 is older")])
+def test_apple_gpus_without_mps_bf16_autocast_stay_in_fp32(monkeypatch, macos, torch_version, why):
+    fake_mac(monkeypatch, macos, torch_version)
+    policy = precision_for("mps")
+    assert (policy.name, policy.dtype, policy.grad_scaler) == ("fp32", None, False)
+    assert why in policy.describe()
+
+
+def test_the_environment_variable_overrides_the_apple_gpus_choice(monkeypatch):
+    fake_mac(monkeypatch, "14.5")
+    monkeypatch.setenv(precision.PRECISION_ENV_VAR, "fp16")
+    policy = precision_for("mps")
+    assert (policy.device_type, policy.name, policy.grad_scaler) == ("mps", "fp16", True)
+
+
+def test_setup_on_a_mocked_apple_gpu_prints_it(monkeypatch, capsys):
+    fake_mac(monkeypatch, "14.5")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    monkeypatch.setattr(lab_utils.mps_fallback, "TORCH_LOADED_FIRST", False)
+    config = lab_utils.setup("01_intro_ssl", profile="smoke")
+    assert config.device.type == "mps" and config.precision.name == "bf16"
+    printed = capsys.readouterr().out
+    assert "mps (Apple GPU" in printed and "bf16 autocast" in printed

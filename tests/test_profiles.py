@@ -24,10 +24,40 @@ def test_an_explicit_profile_wins_over_the_environment(monkeypatch):
 
 def test_without_a_choice_the_profile_follows_cuda(monkeypatch):
     monkeypatch.delenv("SSL_LAB_PROFILE", raising=False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert resolve_profile() == "cpu"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert resolve_profile() == "gpu"
+
+
+def test_an_apple_gpu_gets_the_mps_profile_and_device(monkeypatch, capsys):
+    """An M-series Mac, mocked as CUDA is: no CUDA, MPS available."""
+    monkeypatch.delenv("SSL_LAB_PROFILE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert resolve_profile() == "mps"
+    assert lab_utils.runtime.pick_device() == torch.device("mps")
+    assert get_budget("03_simclr") == get_budget("03_simclr", "cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # CUDA wins where both exist
+    assert resolve_profile() == "gpu" and lab_utils.runtime.pick_device().type == "cuda"
+
+
+def test_the_mps_device_says_whether_missing_operators_fall_back_to_the_cpu(monkeypatch):
+    from lab_utils import runtime
+
+    monkeypatch.setenv("PYTORCH_ENABLE_MPS_FALLBACK", "1")
+    monkeypatch.setattr(lab_utils.mps_fallback, "TORCH_LOADED_FIRST", False)
+    assert "run on the CPU" in runtime.describe_device(torch.device("mps"))
+    monkeypatch.setattr(lab_utils.mps_fallback, "TORCH_LOADED_FIRST", True)  # set too late to count
+    described = runtime.describe_device(torch.device("mps"))
+    assert "NotImplementedError" in described and "PYTORCH_ENABLE_MPS_FALLBACK=1" in described
+
+
+def test_importing_lab_utils_enables_the_mps_fallback():
+    import os
+
+    assert os.environ.get("PYTORCH_ENABLE_MPS_FALLBACK") == "1"
 
 
 def test_an_unknown_profile_is_a_clear_error(monkeypatch):
