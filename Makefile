@@ -19,9 +19,9 @@ test: $(STAMP)  ## install what is missing, then run the whole test suite
 notebooks: $(STAMP)  ## regenerate the student notebooks in notebooks/ from solutions/
 	$(BIN)/python -m scripts.generate_notebooks
 
-# The student release (release.toml names its repository and ref): dist/student/, checked to
-# hold none of the answers. `make publish` commits it to the student repository, tags and pushes
-# (STUDENT_REMOTE=git@github.com:owner/name.git to push over SSH).
+# The student release (release.toml names its repository, its ref and the assignments released
+# so far): dist/student/, checked to hold none of the answers of any assignment.
+# `make publish` commits it to the student repository, tags and pushes (STUDENT_REMOTE=git@github.com:owner/name.git to push over SSH).
 release: notebooks  ## build the student release in dist/student/
 	$(BIN)/python -m scripts.release build
 
