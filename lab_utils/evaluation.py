@@ -9,6 +9,7 @@ plain similarity-weighted cosine k-NN yourself.)
 
 from __future__ import annotations
 
+import inspect
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -212,23 +213,79 @@ def label_efficiency(
     seeds: int = 3,
     probe: Probe = linear_probe,
 ) -> dict[int, tuple[float, float]]:
-    """Probe accuracy against the number of labels.
+    """Accuracy against the number of labels, as mean and spread over seeds.
 
     For each size ``n`` and each of ``seeds`` seeds, a class-balanced subset of ``n``
     labelled training examples trains ``probe``, which is scored on the whole test set.
+    ``probe`` is a linear probe on frozen features by default; any
+    ``probe(train_x, train_y, test_x, test_y) -> accuracy`` fits, such as a network trained
+    from scratch on the subset's images. A probe with a ``seed`` keyword gets the seed too
+    (to initialise a network), and tensors are indexed as tensors, on their own device.
 
     Returns:
         ``{n: (mean accuracy, standard deviation over seeds)}``.
     """
+    curve = {}
+    for n, scores in label_efficiency_scores(train_x, train_y, test_x, test_y, sizes, seeds,
+                                             probe).items():
+        curve[n] = (float(np.mean(scores)), float(np.std(scores)))
+    return curve
+
+
+def label_efficiency_scores(
+    train_x: ArrayLike,
+    train_y: ArrayLike,
+    test_x: ArrayLike,
+    test_y: ArrayLike,
+    sizes: Sequence[int],
+    seeds: int = 3,
+    probe: Probe = linear_probe,
+) -> dict[int, list[float]]:
+    """The accuracy of every seed behind :func:`label_efficiency`: ``{n: [score per seed]}``."""
+    if seeds < 1:
+        raise ValueError(f"label_efficiency needs at least one seed, got {seeds}")
     labels = torch.as_tensor(_numpy(train_y))
+    takes_seed = "seed" in inspect.signature(probe).parameters
     curve = {}
     for n in sizes:
         scores = []
         for seed in range(seeds):
-            idx = stratified_indices(labels, n, seed).numpy()
-            scores.append(probe(_numpy(train_x)[idx], _numpy(train_y)[idx], test_x, test_y))
-        curve[n] = (float(np.mean(scores)), float(np.std(scores)))
+            idx = stratified_indices(labels, n, seed)
+            subset_x, subset_y = _take(train_x, idx), _take(train_y, idx)
+            extra = {"seed": seed} if takes_seed else {}
+            scores.append(float(probe(subset_x, subset_y, test_x, test_y, **extra)))
+        curve[n] = scores
     return curve
+
+
+def _take(values: ArrayLike, idx: torch.Tensor) -> ArrayLike:
+    if isinstance(values, torch.Tensor):
+        return values[idx.to(values.device)]
+    return np.asarray(values)[idx.numpy()]
+
+
+def holdout_split(labels: ArrayLike, fraction: float, seed: int = 0
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Class-balanced ``(train, held_out)`` index tensors of a labelled set.
+
+    Each class gives ``round(fraction * count)`` examples to the held-out part, at least one
+    when it has two or more and none when it has one (an example cannot both train and
+    judge). The held-out part chooses when to stop training from scratch; the test set
+    never does.
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f"the held-out fraction must be between 0 and 1, got {fraction}")
+    labels = torch.as_tensor(_numpy(labels))
+    generator = torch.Generator().manual_seed(seed)
+    train, held_out = [], []
+    for label in labels.unique():
+        members = (labels == label).nonzero().flatten()
+        members = members[torch.randperm(len(members), generator=generator)]
+        count = len(members)
+        n_out = 0 if count < 2 else min(count - 1, max(1, round(fraction * count)))
+        held_out.append(members[:n_out])
+        train.append(members[n_out:])
+    return torch.cat(train).sort().values, torch.cat(held_out).sort().values
 
 
 def probe_encoder(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -16,6 +19,8 @@ from .results import metric_slug, record
 from .runtime import current_run
 
 LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor | None], torch.Tensor]
+# on_step(model, step, total_steps) -> True to stop training after this step.
+StepCallback = Callable[[nn.Module, int, int], bool]
 
 
 def minibatch_indices(
@@ -52,6 +57,7 @@ def train(
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     seed: int = 0,
     desc: str = "train",
+    on_step: StepCallback | None = None,
 ) -> list[float]:
     """Train ``model`` for ``epochs`` passes over ``inputs``, or for ``steps`` optimiser steps.
 
@@ -66,6 +72,9 @@ def train(
         epochs, steps: the length of training; give exactly one of them. With ``steps``,
             methods whose batches differ in what they contain can be given equal budgets.
         scheduler: stepped once per batch (so warm-up and cosine schedules count steps).
+        on_step: called after every optimiser step as ``on_step(model, step, total_steps)``
+            (``step`` counts from 1); returning True ends training there, e.g.
+            :class:`EarlyStopping`.
 
     The forward pass runs in the device's precision policy (:mod:`lab_utils.precision`:
     float16 with a gradient scaler on GPUs without native bfloat16, bfloat16 where it is
@@ -109,6 +118,8 @@ def train(
                 count += len(batch)
                 step += 1
                 bar.update()
+                if on_step is not None and on_step(model, step, total_steps):
+                    total_steps = step  # stop here: both loops end below
                 if step == total_steps:
                     break
             history.append(float(total) / count)
@@ -121,6 +132,74 @@ def train(
         dry_run.costs.capped_seconds += time.perf_counter() - started_training
         dry_run.record_costs()
     return history
+
+
+def scaled_steps(n_examples: int, batch_size: int, epochs: float, min_steps: int = 1,
+                 max_steps: int | None = None) -> int:
+    """Optimiser steps for ``epochs`` passes over ``n_examples``, within ``[min_steps, max_steps]``.
+
+    A network trained from scratch on ``n`` labelled images needs more steps the more images
+    it has: with the same steps at every size, the largest sets are seen only once or twice
+    and their accuracy falls below that of smaller ones. Batches hold ``min(batch_size, n)``
+    examples, as in :func:`train`.
+    """
+    if n_examples < 1 or batch_size < 1 or epochs <= 0 or min_steps < 1:
+        raise ValueError(f"scaled_steps needs n_examples, batch_size, min_steps >= 1 and epochs > 0, "
+                         f"got {n_examples}, {batch_size}, {min_steps} and {epochs}")
+    if max_steps is not None and max_steps < min_steps:
+        raise ValueError(f"max_steps ({max_steps}) is below min_steps ({min_steps})")
+    steps = max(min_steps, math.ceil(epochs * n_examples / min(batch_size, n_examples)))
+    return steps if max_steps is None else min(steps, max_steps)
+
+
+@dataclass
+class EarlyStopping:
+    """A :func:`train` callback: score on held-out data, keep the best weights, stop on a plateau.
+
+    Every ``every`` steps (and after the last one) ``evaluate(model)`` scores the model in
+    eval mode (e.g. accuracy on a held-out split of the labelled set, never on the test set);
+    the weights of the best score so far are copied. Training stops when ``patience``
+    evaluations in a row brought no gain. After training, :meth:`restore` loads the best
+    weights into the model.
+
+    Attributes:
+        scores: ``[(step, score), ...]`` of every evaluation; best_step: where the best was.
+    """
+
+    evaluate: Callable[[nn.Module], float]
+    every: int
+    patience: int = 3
+    scores: list[tuple[int, float]] = field(default_factory=list)
+    best_step: int = 0
+    best_score: float = -math.inf
+    _best_state: dict[str, torch.Tensor] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.every < 1 or self.patience < 1:
+            raise ValueError(f"EarlyStopping needs every >= 1 and patience >= 1, got every="
+                             f"{self.every} and patience={self.patience}")
+
+    def __call__(self, model: nn.Module, step: int, total_steps: int) -> bool:
+        if step % self.every and step != total_steps:
+            return False
+        model.eval()
+        with torch.no_grad():
+            score = float(self.evaluate(model))
+        model.train()
+        self.scores.append((step, score))
+        if score > self.best_score:
+            self.best_score, self.best_step = score, step
+            self._best_state = copy.deepcopy(model.state_dict())
+        stale = sum(1 for s, _ in self.scores if s > self.best_step)
+        return stale >= self.patience
+
+    def restore(self, model: nn.Module) -> nn.Module:
+        """Load the best weights into ``model`` (in place) and return it."""
+        if self._best_state is None:
+            raise RuntimeError("EarlyStopping has no weights to restore: pass it to train() as "
+                               "on_step first")
+        model.load_state_dict(self._best_state)
+        return model
 
 
 def _planned_steps(epochs: int | None, steps: int | None, steps_per_epoch: int) -> int:
