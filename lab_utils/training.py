@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import dry_run
+from . import dry_run, resume
 from .precision import precision_for
 from .results import metric_slug, record
 from .runtime import current_run
@@ -76,6 +76,11 @@ def train(
             (``step`` counts from 1); returning True ends training there, e.g.
             :class:`EarlyStopping`.
 
+    Resumable: when ``$SSL_LAB_RESUME_DIR`` is set (``make pretrain`` sets it), the run's
+    full state is saved there every few minutes and at the end, and a run of the same code
+    continues from it (:mod:`lab_utils.resume`), with the same result as one uninterrupted
+    run. Runs with an ``on_step`` callback, whose state is the caller's, always start afresh.
+
     The forward pass runs in the device's precision policy (:mod:`lab_utils.precision`:
     float16 with a gradient scaler on GPUs without native bfloat16, bfloat16 where it is
     native, convolutions channels-last). The progress bar shows the running loss
@@ -94,15 +99,26 @@ def train(
     total_steps = dry_run.cap(planned)
     if total_steps < planned:
         dry_run.notice(f"training '{desc}' stops after {total_steps} steps")
-    history: list[float] = []
-    step, started_training = 0, time.perf_counter()
+    resumer = _resumer(desc, dict(desc=desc, planned_steps=planned, batch_size=batch_size,
+                                  inputs=len(inputs)), model, optimizer, scheduler, scaler,
+                       on_step is None and not dry_run.active())
+    progress = (resumer.load() if resumer is not None else None) or resume.Progress()
+    history, step = progress.history, progress.step
+    started_training, epoch = time.perf_counter(), progress.epoch
     model.train()
-    with tqdm(total=total_steps, desc=desc, unit="batch") as bar:
-        for epoch in range(epochs):
-            total, count, started = 0.0, 0, time.perf_counter()
-            for batch in minibatch_indices(
-                len(inputs), batch_size, seed=seed + epoch, device=device
-            ):
+    with tqdm(total=total_steps, initial=step, desc=desc, unit="batch") as bar:
+        for epoch in range(progress.epoch, epochs):
+            if progress.finished:
+                break
+            resumed_here = epoch == progress.epoch
+            skip = progress.batches_done if resumed_here else 0
+            total = torch.tensor(progress.epoch_total if resumed_here else 0.0, device=device)
+            count = progress.epoch_count if resumed_here else 0
+            started = time.perf_counter()
+            batches = minibatch_indices(len(inputs), batch_size, seed=seed + epoch, device=device)
+            for done, batch in enumerate(batches, start=1):
+                if done <= skip:  # already trained in an earlier session
+                    continue
                 with _first_step_costs(model, desc, planned, measure=step == 0):
                     with policy.autocast():
                         loss = loss_fn(
@@ -118,20 +134,39 @@ def train(
                 count += len(batch)
                 step += 1
                 bar.update()
+                if resumer is not None and step < total_steps and resumer.due():
+                    resumer.save(resume.Progress(step, epoch, done, history, float(total), count,
+                                                 machines=progress.machines,
+                                                 sessions=progress.sessions))
                 if on_step is not None and on_step(model, step, total_steps):
                     total_steps = step  # stop here: both loops end below
                 if step == total_steps:
                     break
             history.append(float(total) / count)
-            rate = count / (time.perf_counter() - started)
+            rate = count / max(time.perf_counter() - started, 1e-9)
             bar.set_postfix(epoch=epoch + 1, loss=f"{history[-1]:.4f}", samples_s=f"{rate:,.0f}")
             if step == total_steps:
                 break
+    if resumer is not None:
+        resumer.finish(desc, resume.Progress(step, epoch, 0, history, seconds=progress.seconds,
+                                             machines=progress.machines,
+                                             sessions=progress.sessions,
+                                             finished=progress.finished))
     model.eval()
     if dry_run.active():
         dry_run.costs.capped_seconds += time.perf_counter() - started_training
         dry_run.record_costs()
     return history
+
+
+def _resumer(desc: str, fingerprint: dict, model: nn.Module, optimizer: torch.optim.Optimizer,
+             scheduler, scaler, allowed: bool) -> resume.Resumer | None:
+    """The run's :class:`~lab_utils.resume.Resumer` when ``$SSL_LAB_RESUME_DIR`` is set."""
+    if not allowed:
+        return None
+    path = resume.state_file(desc)
+    return None if path is None else resume.Resumer(path, fingerprint, model, optimizer,
+                                                    scheduler, scaler)
 
 
 def scaled_steps(n_examples: int, batch_size: int, epochs: float, min_steps: int = 1,
