@@ -201,10 +201,10 @@ def plot_label_efficiency(
     """
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     colours = {}
-    for name, curve in curves.items():
-        partner = (dashed or {}).get(name)
-        if partner is not None and partner not in curves:
-            raise ValueError(f"dashed line {name!r} names {partner!r}, which is not a curve")
+    for name, partner in (dashed or {}).items():
+        if name not in curves or partner not in curves:
+            raise ValueError(f"dashed line {name!r} and its partner {partner!r} must both be "
+                             f"curves; the curves are {', '.join(curves)}")
     ordered = [n for n in curves if n not in (dashed or {})] + list(dashed or {})
     for name in ordered:
         curve = curves[name]

@@ -62,5 +62,5 @@ def test_label_efficiency_draws_error_bars_and_dashed_partners_in_their_colour()
     assert solid.lines[0].get_linestyle() == "-" and dashed.lines[0].get_linestyle() == "--"
     bar_heights = [segment[1, 1] - segment[0, 1] for segment in solid.lines[2][0].get_segments()]
     assert np.allclose(bar_heights, [0.2, 0.1]), "error bars span mean +- std"
-    with pytest.raises(ValueError, match="not a curve"):
+    with pytest.raises(ValueError, match="must both be curves"):
         plotting.plot_label_efficiency(curves, dashed={"probe, k-NN": "missing"})

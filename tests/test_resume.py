@@ -75,7 +75,7 @@ def test_a_stopped_and_resumed_run_equals_an_uninterrupted_one(resume_dir, monke
     assert (resume_dir / "toy_run.pt").exists()
     resumed, history, calls, rng = _session()
     assert calls == STEPS - stop_after, "only the steps left are trained"
-    for (name, a), (_, b) in zip(whole.state_dict().items(), resumed.state_dict().items()):
+    for (name, a), (_, b) in zip(whole.state_dict().items(), resumed.state_dict().items(), strict=True):
         assert torch.equal(a, b), f"{name} differs after resuming"
     assert resumed.pointer == whole.pointer
     assert history == pytest.approx(whole_history, rel=1e-6) and len(history) == 3
@@ -88,7 +88,7 @@ def test_a_finished_run_is_loaded_not_trained_again(resume_dir):
     first, history, _, _ = _session()
     again, history_again, calls, _ = _session()
     assert calls == 0 and history_again == history
-    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), again.state_dict().values()))
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), again.state_dict().values(), strict=True))
     assert resume.finished_runs[-1].sessions == 1
 
 
