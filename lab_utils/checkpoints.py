@@ -58,8 +58,10 @@ class CourseCheckpoint:
             training images) and ``epochs``.
         probe_accuracy: its linear-probe test accuracy (``probe`` says on which sets).
         config: what rebuilds the architecture (a ``transformers`` config for ViTs).
-        commit, hardware, date: where and when it was made; train_seconds: the wall time of
-            the notebook cell that trained it.
+        commit, hardware, date: where and when it was made (``hardware`` names every machine
+            that trained it, joined by ``+``); train_seconds: the wall time of its training,
+            summed over the sessions of a resumed run (:mod:`lab_utils.resume`);
+            sessions: how many sessions trained it (None before resumable training).
     """
 
     name: str
@@ -74,6 +76,7 @@ class CourseCheckpoint:
     date: str
     train_seconds: float | None = None
     config: dict[str, Any] = field(default_factory=dict)
+    sessions: int | None = None
 
     @property
     def file(self) -> str:
@@ -179,7 +182,7 @@ def probe_course_backbones(names: Mapping[str, str], evaluate: Callable[[nn.Modu
 def save(name: str, module: nn.Module, *, method: str, architecture: str, budget: dict[str, int],
          probe_accuracy: float, probe: str, commit: str | None, hardware: str,
          train_seconds: float | None = None, config: dict[str, Any] | None = None,
-         directory: Path | None = None) -> CourseCheckpoint:
+         sessions: int | None = None, directory: Path | None = None) -> CourseCheckpoint:
     """Write ``module``'s weights as float16 and register them (replacing an older entry)."""
     directory = directory or checkpoint_dir()
     directory.mkdir(parents=True, exist_ok=True)
@@ -193,7 +196,7 @@ def save(name: str, module: nn.Module, *, method: str, architecture: str, budget
         sha256=_sha256(directory / f"{name}.pt"), budget=dict(budget),
         probe_accuracy=float(probe_accuracy), probe=probe, commit=commit, hardware=hardware,
         date=datetime.now(UTC).date().isoformat(), train_seconds=train_seconds,
-        config=dict(config or {}))
+        config=dict(config or {}), sessions=sessions)
     entries = {key: asdict(entry) for key, entry in registry(directory).items()}
     entries[name] = asdict(info)
     partial = directory / f"{REGISTRY_NAME}.partial"

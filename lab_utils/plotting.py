@@ -190,14 +190,31 @@ def plot_histograms(
 def plot_label_efficiency(
     curves: Mapping[str, Mapping[int, tuple[float, float]]],
     title: str = "accuracy against the number of labels",
+    dashed: Mapping[str, str] | None = None,
 ) -> Figure:
-    """Accuracy (mean +- std) against labelled examples, one line per representation."""
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for name, curve in curves.items():
+    """Accuracy (mean +- std over seeds, as error bars) against labelled examples.
+
+    Args:
+        curves: ``{name: {n_labels: (mean, std)}}``, one solid line each.
+        dashed: ``{name: name of a solid line}``: drawn dashed in that line's colour, for a
+            second metric of the same representation (e.g. its k-NN next to its probe).
+    """
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    colours = {}
+    for name, partner in (dashed or {}).items():
+        if name not in curves or partner not in curves:
+            raise ValueError(f"dashed line {name!r} and its partner {partner!r} must both be "
+                             f"curves; the curves are {', '.join(curves)}")
+    ordered = [n for n in curves if n not in (dashed or {})] + list(dashed or {})
+    for name in ordered:
+        curve = curves[name]
         sizes = sorted(curve)
         means = np.array([curve[n][0] for n in sizes])
         stds = np.array([curve[n][1] for n in sizes])
-        ax.errorbar(sizes, means, yerr=stds, marker="o", capsize=3, label=name)
+        partner = (dashed or {}).get(name)
+        style = dict(linestyle="--", color=colours.get(partner), marker="s") if partner else dict(marker="o")
+        line = ax.errorbar(sizes, means, yerr=stds, capsize=3, label=name, **style)
+        colours[name] = line.lines[0].get_color()
     ax.set_xscale("log")
     ax.set(title=title, xlabel="labelled training examples (log scale)", ylabel="test accuracy")
     ax.grid(alpha=0.3)

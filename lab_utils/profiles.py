@@ -120,13 +120,14 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             steps=6_000,
             tsne_points=2_000,
         ),
-        # 300 steps of 256 images (1.5 epochs), twice the images of the cpu profile's training
-        # and the budget of notebook 03's checkpoints. A GPU can afford 30 epochs.
+        # 7,820 steps of 256 images: 10 epochs of the 50,000 images for rotation, which sees a
+        # quarter of them per step (in four rotations), 40 for the other methods. Hours on two
+        # CPU cores, so `make pretrain` saves its state every few minutes and resumes.
         "pretrain": dict(
             pretrain_images=50_000,
             batch_size=256,
             lr=2e-3,
-            steps=300,
+            steps=7_820,
             tsne_points=2_000,
         ),
     },
@@ -179,6 +180,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             label_sizes=(20, 100),
             label_seeds=2,
             label_steps=2,
+            label_epochs=1,
             label_batch_size=32,
         ),
         "cpu": dict(
@@ -200,7 +202,11 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             histogram_images=512,
             label_sizes=(100, 1_000, 5_000),
             label_seeds=2,
+            # The network trained from scratch on the labels takes label_epochs passes over
+            # them (those not held out to stop it early), at least label_steps steps: its
+            # training grows with its labels, so its curve can rise with them.
             label_steps=100,
+            label_epochs=8,
             label_batch_size=64,
         ),
         "gpu": dict(
@@ -220,14 +226,15 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             label_sizes=(100, 1_000, 5_000),
             label_seeds=3,
             label_steps=1_000,
+            label_epochs=30,
             label_batch_size=128,
         ),
-        # 300 steps of 256 pairs (1.5 epochs), three times the cpu profile: what 2 CPU cores
-        # train in about 10 minutes per method. On a GPU, raise it to the seed's 10 epochs
-        # (1,953 steps).
+        # 3,910 steps of 256 pairs: 20 epochs of the 50,000 images, twice the seed's 10. About
+        # two hours per method on two CPU cores, minutes on a GPU; `make pretrain` saves its
+        # state every few minutes and resumes.
         "pretrain": dict(
             train_images=50_000,
-            steps=300,
+            steps=3_910,
             batch_size=256,
             lr=2e-3,
             weight_decay=1e-4,
@@ -242,6 +249,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             label_sizes=(100, 1_000, 5_000),
             label_seeds=3,
             label_steps=1_000,
+            label_epochs=30,
             label_batch_size=128,
         ),
     },
@@ -301,10 +309,10 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             pretrained_scale=1.0,
             attention_images=6,
             # The cpu profile's ViT (a 1.8 MB checkpoint, where the gpu profile's is 6 MB) at
-            # its learning rate, five times as many steps on all 50,000 images: the notebook
+            # its learning rate, 10 epochs of all 50,000 images (1,960 steps): the notebook
             # compares the same network trained briefly and for longer.
             mae_train_images=50_000,
-            mae_steps=600,
+            mae_steps=1_960,
             mae_batch_size=256,
             mae_dim=128,
             mae_depth=4,

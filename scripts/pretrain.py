@@ -17,6 +17,14 @@ method to drift apart from what students see.
 
 ``--update-readme`` writes the README's table of checkpoints (between
 ``<!-- checkpoints:start -->`` and ``<!-- checkpoints:end -->``) from the registry.
+
+Training is resumable, so it can run in the background over several working sessions:
+every training run saves its full state every few minutes under ``pretrain-state/``
+(``--resume-dir``; :mod:`lab_utils.resume`), and ``make pretrain`` run again continues each
+run where it stopped and only loads those that finished, with the result of one
+uninterrupted run. The registry records each checkpoint's epochs, its training wall time
+summed over the sessions, and the machines it trained on. Delete ``pretrain-state/`` to
+train from the start.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE = "pretrain"
 CELL_TIMEOUT_S = 24 * 3600
+RESUME_DIR = ROOT / "pretrain-state"
 
 
 @dataclass(frozen=True)
@@ -127,18 +136,27 @@ def export_code(export: Export, seconds: float, commit: str | None, machine: str
               if export.architecture != "SmallCNN" else "None")
     return f"""
 import lab_utils.checkpoints as _checkpoints
-from lab_utils import protocol as _protocol
+from lab_utils import protocol as _protocol, resume as _resume
 _sets = _protocol.cifar10_probe_sets({profile!r})
 _accuracy = _protocol.evaluate_backbone({export.probe}, *_sets)
 _steps, _per_step, _images = {export.steps}, {export.images_per_step}, {export.images}
+# the training run that made it, over all its sessions (the cell's own time when it did not resume)
+_run = _resume.finished_runs[-1] if _resume.finished_runs else None
+if _run is not None and _run.steps != _steps:
+    raise RuntimeError(f"the last finished training run, {{_run.desc!r}}, took {{_run.steps}} steps, "
+                       f"not the {{_steps}} of {export.name!r}: which run trained it is unknown")
+_seconds = {seconds:.1f} if _run is None else round(_run.seconds, 1)
+_machines = {machine!r} if _run is None else " + ".join(_run.machines)
 _saved = _checkpoints.save(
     {export.name!r}, {export.module}, method={export.method!r}, architecture={export.architecture!r},
     budget=dict(steps=_steps, batch_size=_per_step, images=_images,
                 epochs=round(_steps * _per_step / _images, 2)),
     probe_accuracy=_accuracy,
     probe=f"linear probe, {{len(_sets[0]):,}} labelled / {{len(_sets[1]):,}} test images",
-    commit={commit!r}, hardware={machine!r}, train_seconds={seconds:.1f}, config={config})
-print(f"saved course checkpoint {export.name}: probe {{_accuracy:.4f}}, {{_saved.describe()}}")
+    commit={commit!r}, hardware=_machines, train_seconds=_seconds, config={config},
+    sessions=None if _run is None else _run.sessions)
+print(f"saved course checkpoint {export.name}: probe {{_accuracy:.4f}}, {{_saved.describe()}}, "
+      f"{{_seconds / 60:.0f}} min of training on {{_machines}}")
 """
 
 
@@ -148,18 +166,22 @@ def assigns(cell_source: str, variable: str) -> bool:
 
 
 def run_notebook(path: Path, exports: Sequence[Export], output: Path, commit: str | None,
-                 machine: str, profile: str = PROFILE) -> list[str]:
+                 machine: str, profile: str = PROFILE, resume_dir: Path = RESUME_DIR) -> list[str]:
     """Execute notebook ``path`` under ``profile``, saving ``exports`` as they are trained.
 
+    Its training runs save their state under ``resume_dir/<notebook>/`` and continue from it.
     Returns the names of the checkpoints saved.
     """
+    from lab_utils.resume import MACHINE_ENV_VAR, RESUME_DIR_ENV_VAR
+
     name = path.stem
     notebook = nbformat.read(path, as_version=4)
     pending = list(exports)
     outputs = Path(tempfile.mkdtemp(prefix=f"pretrain-{name}-"))
     env = {**os.environ, "SSL_LAB_PROFILE": profile, "SSL_LAB_CHECKPOINT_DIR": str(output),
            "SSL_LAB_RESULTS_DIR": str(outputs / "results"),
-           "SSL_LAB_FIGURES_DIR": str(outputs / "figures"), "MPLBACKEND": "Agg"}
+           "SSL_LAB_FIGURES_DIR": str(outputs / "figures"), "MPLBACKEND": "Agg",
+           RESUME_DIR_ENV_VAR: str(resume_dir / name), MACHINE_ENV_VAR: machine}
     client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}}, env=env)
     saved: list[str] = []
@@ -214,6 +236,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help=f"notebooks to run, of {', '.join(PLAN)} (default: all, 03 first)")
     parser.add_argument("--output", type=Path, default=None,
                         help="checkpoint folder (default: lab_utils/course_checkpoints)")
+    parser.add_argument("--resume-dir", type=Path, default=RESUME_DIR,
+                        help="where training runs save their state and continue from it "
+                             "(default: pretrain-state/; delete it to train from the start)")
     parser.add_argument("--update-readme", action="store_true",
                         help="train nothing: write the README's table of checkpoints from the registry")
     return parser.parse_args(argv)
@@ -235,11 +260,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("updated the table of course checkpoints in README.md")
         return 0
     commit, machine = git_commit(), hardware()
-    print(f"course checkpoints into {output}, commit {commit}, {machine}")
+    print(f"course checkpoints into {output}, commit {commit}, {machine}; training state in "
+          f"{args.resume_dir.resolve()} (run again to continue after a stop)")
     for name in args.notebooks or ["03_simclr", "02_pretext_tasks", "04_mae_dinov2"]:
         started = time.perf_counter()
         path = next(ROOT.glob(f"solutions/*/{name}.ipynb"))
-        saved = run_notebook(path, PLAN[name], output, commit, machine)
+        saved = run_notebook(path, PLAN[name], output, commit, machine,
+                             resume_dir=args.resume_dir.resolve())
         print(f"[{name}] saved {', '.join(saved)} in {(time.perf_counter() - started) / 60:.1f} min")
     print(json.dumps({n: round(e["probe_accuracy"], 4) for n, e in
                       json.loads((output / "registry.json").read_text()).items()}, indent=1))

@@ -90,7 +90,10 @@ def test_the_pretrain_runner_saves_each_backbone_right_after_the_cell_that_train
         "unlabeled = torch.zeros(1000, 3, 32, 32, dtype=torch.uint8)",
         "torch.manual_seed(0)\nclass Net(torch.nn.Module):\n"
         "    def __init__(self):\n        super().__init__()\n        self.backbone = SmallCNN()\n"
-        "rotation_model = Net()",
+        "rotation_model = Net()\n"
+        "lab_utils.train(rotation_model, lambda m, x, y: m.backbone(x.float()).mean(), unlabeled[:64],"
+        " steps=budget.steps, batch_size=16, desc='rotation',"
+        " optimizer=torch.optim.SGD(rotation_model.parameters(), lr=0.01))",
         "raise RuntimeError('a later cell fails')",
     ]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
@@ -100,11 +103,15 @@ def test_the_pretrain_runner_saves_each_backbone_right_after_the_cell_that_train
                            images_per_step="budget.batch_size // 4")
     with pytest.raises(Exception, match="a later cell fails"):
         pretrain.run_notebook(path, [export, pretrain._cnn("jigsaw", "jigsaw_model", "jigsaw")],
-                              tmp_path / "out", "abc123", "test machine", profile="smoke")
+                              tmp_path / "out", "abc123", "test machine", profile="smoke",
+                              resume_dir=tmp_path / "state")
     entry = checkpoints.registry(tmp_path / "out")["rotation"]
     assert entry.budget == dict(steps=4, batch_size=16, images=1000, epochs=0.06)
     assert entry.commit == "abc123" and "500 labelled / 500 test" in entry.probe
     assert 0 < entry.probe_accuracy < 1
+    # the training run saved its state, and the registry has its wall time, machine and sessions
+    assert (tmp_path / "state" / "fake" / "rotation.pt").exists()
+    assert entry.hardware == "test machine" and entry.sessions == 1 and entry.train_seconds > 0
 
 
 def test_assignment_detection_is_top_level_only():
@@ -124,3 +131,15 @@ def test_the_readme_table_of_checkpoints_is_the_registrys():
     entries = checkpoints.registry()
     expected = checkpoints_markdown(entries) + "\n" if entries else ""
     assert block == expected, "README.md's checkpoint table is stale: python -m scripts.pretrain --update-readme"
+
+
+def test_the_pretrain_budgets_train_every_backbone_for_at_least_ten_epochs():
+    from lab_utils.profiles import get_budget
+
+    pretext = get_budget("02_pretext_tasks", "pretrain")
+    rotation_images_per_step = pretext.batch_size // 4          # the fewest of notebook 02's methods
+    assert pretext.steps * rotation_images_per_step / pretext.pretrain_images >= 10
+    contrastive = get_budget("03_simclr", "pretrain")
+    assert contrastive.steps * contrastive.batch_size / contrastive.train_images >= 20
+    mae = get_budget("04_mae_dinov2", "pretrain")
+    assert mae.mae_steps * mae.mae_batch_size / mae.mae_train_images >= 10

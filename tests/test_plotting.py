@@ -52,3 +52,15 @@ def test_grouped_bars_leave_a_gap_where_a_series_lacks_a_method():
     fig = plotting.plot_grouped_bars({"here": {"a": 0.5, "b": 0.6}, "course": {"b": 0.7}})
     heights = [[bar.get_height() for bar in container] for container in fig.axes[0].containers]
     assert heights[0] == [0.5, 0.6] and np.isnan(heights[1][0]) and heights[1][1] == 0.7
+
+
+def test_label_efficiency_draws_error_bars_and_dashed_partners_in_their_colour():
+    curves = {"probe": {10: (0.5, 0.1), 100: (0.8, 0.05)}, "probe, k-NN": {10: (0.4, 0.02), 100: (0.6, 0.0)}}
+    fig = plotting.plot_label_efficiency(curves, dashed={"probe, k-NN": "probe"})
+    solid, dashed = fig.axes[0].containers
+    assert solid.lines[0].get_color() == dashed.lines[0].get_color()
+    assert solid.lines[0].get_linestyle() == "-" and dashed.lines[0].get_linestyle() == "--"
+    bar_heights = [segment[1, 1] - segment[0, 1] for segment in solid.lines[2][0].get_segments()]
+    assert np.allclose(bar_heights, [0.2, 0.1]), "error bars span mean +- std"
+    with pytest.raises(ValueError, match="must both be curves"):
+        plotting.plot_label_efficiency(curves, dashed={"probe, k-NN": "missing"})
