@@ -49,13 +49,16 @@ def test_train_rejects_misaligned_targets():
               epochs=1, batch_size=4, optimizer=torch.optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1))
 
 
-def test_extract_features_batches_flattens_and_preprocesses():
+@pytest.mark.parametrize("precision, atol", [("fp32", 1e-6), ("bf16", 2e-2)])
+def test_extract_features_batches_flattens_and_preprocesses(monkeypatch, precision, atol):
+    # bf16: what a CPU with native bf16 (or an Ampere GPU) computes; features still come back fp32
+    monkeypatch.setenv("SSL_LAB_PRECISION", precision)
     encoder = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1))
     images = torch.randint(0, 256, (10, 1, 4, 4), dtype=torch.uint8)
     features = extract_features(encoder, images, batch_size=3, preprocess=lambda b: b.float() / 255)
     assert features.shape == (10, 32) and features.dtype == torch.float32
     with torch.no_grad():
-        assert torch.allclose(features, encoder(images.float() / 255).flatten(1), atol=1e-6)
+        assert torch.allclose(features, encoder(images.float() / 255).flatten(1), atol=atol)
 
 
 def test_linear_probe_separates_separable_classes_and_fails_on_noise():
