@@ -186,7 +186,7 @@ def test_knn_check_rejects_float_predictions():
         checks.check_knn_predict(lambda tx, ty, qx, k=20: knn_weighted(tx, ty, qx, k).float())
 
 
-# ----------------------------------------------------------------- patchify and MAE's loss
+# ------------------------------------------------- patchify, MAE's loss and DINO's loss
 # The variants of tests/answers/04_mae_dinov2.py, so the visible checks of the new exercises
 # are tested against the same answers as the grading round trip (which adds the hidden tests).
 def _answers():
@@ -204,6 +204,7 @@ ANSWERS = _answers()
 RUN_MAE_CHECK = {
     "patchify": lambda ns: checks.check_patchify(ns["patchify"]),
     "masked_patch_loss": lambda ns: checks.check_masked_patch_loss(ns["masked_patch_loss"]),
+    "dino_loss": lambda ns: checks.check_dino_loss(ns["dino_loss"]),
 }
 # A mistake that only shows on another device: the hidden tests find it on meta tensors.
 HIDDEN_ONLY = {("patchify", "patches copied into a buffer made on the CPU (fails for images on a GPU)")}
@@ -212,7 +213,9 @@ HIDDEN_ONLY = {("patchify", "patches copied into a buffer made on the CPU (fails
 def _define(source: str) -> dict:
     from lab_utils import vit
 
-    namespace = {"torch": torch, "F": F, "np": np, "vit": vit}
+    import lab_utils
+
+    namespace = {"torch": torch, "F": F, "np": np, "vit": vit, "lab_utils": lab_utils}
     exec(compile(source, "<answer>", "exec"), namespace)
     return namespace
 

@@ -1,8 +1,9 @@
 """Checks for notebook 04 (MAE and DINOv2): random masking, patchify, MAE's masked loss,
-attention foreground, cosine k-NN."""
+attention foreground, cosine k-NN, DINO's loss."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -12,6 +13,7 @@ from .core import CheckFailed, call_student, check_close, check_shape, expect, p
 __all__ = [
     "CheckFailed",
     "check_attention_foreground",
+    "check_dino_loss",
     "check_knn_predict",
     "check_masked_patch_loss",
     "check_patchify",
@@ -291,3 +293,71 @@ def check_masked_patch_loss(masked_patch_loss: Callable) -> None:
            reached.tolist() if leaf.grad is not None else "no gradient",
            "only the hidden patches count in the loss")
     passed("masked_patch_loss")
+
+
+# --------------------------------------------------------------------------- DINO's loss
+def _dino(dino_loss: Callable, student: torch.Tensor, teacher: torch.Tensor,
+          center: torch.Tensor) -> tuple[float, torch.Tensor]:
+    result = call_student(dino_loss, student, teacher, center)
+    expect(isinstance(result, tuple) and len(result) == 2, "dino_loss returns",
+           "a tuple (loss, new_center)", type(result).__name__)
+    loss, new_center = result
+    expect(isinstance(loss, torch.Tensor) and loss.ndim == 0, "the loss is", "a 0-dim tensor",
+           getattr(loss, "shape", type(loss).__name__), "average over view pairs and images")
+    check_shape("new_center", new_center, center.shape, "one value per output dimension K")
+    return float(loss), new_center
+
+
+def check_dino_loss(dino_loss: Callable) -> None:
+    """``dino_loss(student (Vs, N, K), teacher (Vt, N, K), center (K,)) -> (loss, new_center)``."""
+    # Student view 0 is teacher view 0 (skipped); student view 1 has probabilities [3/4, 1/4]
+    # at temperature 0.1. A uniform teacher gives -(ln(3/4) + ln(1/4)) / 2.
+    student = torch.tensor([[[0.0, 0.0]], [[0.1 * math.log(3), 0.0]]])
+    got, _ = _dino(dino_loss, student, torch.zeros(1, 1, 2), torch.zeros(2))
+    expected = -(math.log(0.75) + math.log(0.25)) / 2
+    expect(abs(got - expected) < 1e-4, "the loss for a uniform teacher on view 0 and student "
+           "views 0 (the same view) and 1", f"{expected:.5f}", f"{got:.5f}",
+           "leave out the pair of a student view with the same teacher view: here only "
+           "(teacher 0, student 1) counts" if abs(got - (expected + math.log(2)) / 2) < 1e-4 else
+           "cross-entropy -sum_k P_teacher log P_student, the student at temperature 0.1")
+    teacher = torch.tensor([[[0.04 * math.log(3), 0.0]]])
+    center = torch.zeros(2)
+    got, new_center = _dino(dino_loss, student, teacher, center)
+    # Centred by the given centre (0) and sharpened by 0.04, the teacher says [3/4, 1/4]:
+    # the loss is the entropy of [3/4, 1/4] since the student agrees.
+    expected = -(0.75 * math.log(0.75) + 0.25 * math.log(0.25))
+    hint = {round(-(math.log(0.75) + math.log(0.25)) / 2, 4):
+            "centre with the centre you are given (an EMA over past batches), not with this "
+            "batch's mean: a batch of one image centred by its own mean says nothing"}.get(
+        round(got, 4), "teacher probabilities softmax((teacher - center) / 0.04), student "
+        "log-probabilities log_softmax(student / 0.1); the cross-entropy weighs the student's "
+        "log-probabilities by the teacher's probabilities")
+    expect(abs(got - expected) < 1e-4, "the loss for teacher logits [0.04 ln 3, 0], centre 0",
+           f"{expected:.5f}", f"{got:.5f}", hint)
+    teacher = torch.tensor([[[1.0, 2.0], [3.0, 4.0]]])
+    _, new_center = _dino(dino_loss, torch.zeros(2, 2, 2), teacher, torch.zeros(2))
+    got_center = new_center.detach().tolist()
+    expect(all(abs(a - b) < 1e-5 for a, b in zip(got_center, [0.2, 0.3])),
+           "the new centre after teacher logits [[1, 2], [3, 4]] from centre 0 (momentum 0.9)",
+           [0.2, 0.3], [round(v, 5) for v in got_center],
+           "new = 0.9 * center + 0.1 * (mean of the teacher logits over views and images)"
+           if abs(got_center[0] - 1.8) > 1e-4 else "the momentum weighs the OLD centre: "
+           "0.9 * center + 0.1 * batch mean")
+    generator = torch.Generator().manual_seed(0)
+    student = torch.randn(4, 3, 5, generator=generator).requires_grad_(True)
+    teacher = torch.randn(2, 3, 5, generator=generator).requires_grad_(True)
+    center = torch.randn(5, generator=generator)
+    before = center.clone()
+    loss, new_center = call_student(dino_loss, student, teacher, center)
+    expect(torch.equal(center, before), "the centre you were given", "unchanged (return a new one)",
+           "modified in place")
+    expect(not new_center.requires_grad, "the new centre", "a constant (no autograd history)",
+           "it requires grad", "compute it from teacher_logits.detach() or under torch.no_grad()")
+    loss.backward()
+    reached = teacher.grad is not None and bool(teacher.grad.any())
+    expect(not reached, "gradients reaching the teacher logits", "none (stop-gradient)",
+           "the teacher receives gradients", "the teacher's probabilities are targets: "
+           "teacher_logits.detach()")
+    expect(student.grad is not None and bool(student.grad.any()), "gradients reaching the "
+           "student logits", "non-zero", "none")
+    passed("dino_loss")

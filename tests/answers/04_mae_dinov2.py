@@ -282,6 +282,57 @@ def masked_patch_loss(predictions, targets, mask, norm_pix_loss=False):
     return (errors * mask).sum() / mask.sum()
 ''',
     },
+    "dino_loss": {
+        "centred with this batch's mean instead of the EMA centre": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    teacher = F.softmax((teacher_logits.detach() - teacher_logits.detach().mean(dim=(0, 1))) / teacher_temp, dim=-1)
+    log_student = F.log_softmax(student_logits / student_temp, dim=-1)
+    losses = [-(teacher[i] * log_student[j]).sum(-1).mean() for i in range(len(teacher)) for j in range(len(log_student)) if not (i == j)]
+    return torch.stack(losses).mean(), center_momentum * center + (1 - center_momentum) * teacher_logits.detach().mean(dim=(0, 1))
+''',
+        "no stop-gradient on the teacher": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    teacher = F.softmax((teacher_logits - center) / teacher_temp, dim=-1)
+    log_student = F.log_softmax(student_logits / student_temp, dim=-1)
+    losses = [-(teacher[i] * log_student[j]).sum(-1).mean() for i in range(len(teacher)) for j in range(len(log_student)) if not (i == j)]
+    return torch.stack(losses).mean(), center_momentum * center + (1 - center_momentum) * teacher_logits.detach().mean(dim=(0, 1))
+''',
+        "a view compared with itself (same-view pairs kept)": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    teacher = F.softmax((teacher_logits.detach() - center) / teacher_temp, dim=-1)
+    log_student = F.log_softmax(student_logits / student_temp, dim=-1)
+    losses = [-(teacher[i] * log_student[j]).sum(-1).mean() for i in range(len(teacher)) for j in range(len(log_student)) if not (False)]
+    return torch.stack(losses).mean(), center_momentum * center + (1 - center_momentum) * teacher_logits.detach().mean(dim=(0, 1))
+''',
+        "the temperatures swapped (the student sharpened, the teacher softened)": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    teacher = F.softmax((teacher_logits.detach() - center) / student_temp, dim=-1)
+    log_student = F.log_softmax(student_logits / teacher_temp, dim=-1)
+    losses = [-(teacher[i] * log_student[j]).sum(-1).mean() for i in range(len(teacher)) for j in range(len(log_student)) if not (i == j)]
+    return torch.stack(losses).mean(), center_momentum * center + (1 - center_momentum) * teacher_logits.detach().mean(dim=(0, 1))
+''',
+        "the centre's momentum on the batch mean": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    teacher = F.softmax((teacher_logits.detach() - center) / teacher_temp, dim=-1)
+    log_student = F.log_softmax(student_logits / student_temp, dim=-1)
+    losses = [-(teacher[i] * log_student[j]).sum(-1).mean() for i in range(len(teacher)) for j in range(len(log_student)) if not (i == j)]
+    return torch.stack(losses).mean(), (1 - center_momentum) * center + center_momentum * teacher_logits.detach().mean(dim=(0, 1))
+''',
+        "the cross-entropy reversed (student probabilities, teacher log-probabilities)": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    teacher = F.log_softmax((teacher_logits.detach() - center) / teacher_temp, dim=-1)
+    log_student = F.softmax(student_logits / student_temp, dim=-1)
+    losses = [-(teacher[i] * log_student[j]).sum(-1).mean() for i in range(len(teacher)) for j in range(len(log_student)) if not (i == j)]
+    return torch.stack(losses).mean(), center_momentum * center + (1 - center_momentum) * teacher_logits.detach().mean(dim=(0, 1))
+''',
+        "the new centre keeps the teacher's autograd history": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    teacher = F.softmax((teacher_logits - center) / teacher_temp, dim=-1).detach()
+    log_student = F.log_softmax(student_logits / student_temp, dim=-1)
+    losses = [-(teacher[i] * log_student[j]).sum(-1).mean() for i in range(len(teacher)) for j in range(len(log_student)) if not (i == j)]
+    return torch.stack(losses).mean(), center_momentum * center + (1 - center_momentum) * teacher_logits.mean(dim=(0, 1))
+''',
+    },
 }
 
 CORRECT = {
@@ -439,6 +490,46 @@ def masked_patch_loss(predictions, targets, mask, norm_pix_loss=False):
     return total / count
 ''',
     },
+    "dino_loss": {
+        "two loops and a running sum": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    with torch.no_grad():
+        targets = torch.softmax((teacher_logits - center) / teacher_temp, dim=-1)
+        new_center = center * center_momentum + teacher_logits.mean(dim=0).mean(dim=0) * (1 - center_momentum)
+    total, pairs = 0.0, 0
+    for i, target in enumerate(targets):
+        for j, logits in enumerate(student_logits):
+            if i != j:
+                total = total + torch.sum(-target * F.log_softmax(logits / student_temp, dim=-1), dim=-1).mean()
+                pairs += 1
+    return total / pairs, new_center
+''',
+        "einsum over all pairs, minus the same-view pairs": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    vt, n, _ = teacher_logits.shape
+    vs = len(student_logits)
+    p = F.softmax((teacher_logits.detach() - center) / teacher_temp, dim=-1)      # (Vt, N, K)
+    log_q = F.log_softmax(student_logits / student_temp, dim=-1)                  # (Vs, N, K)
+    cross = -torch.einsum("ink,jnk->ij", p, log_q) / n                            # (Vt, Vs)
+    same = torch.zeros_like(cross, dtype=torch.bool)
+    same[torch.arange(min(vt, vs)), torch.arange(min(vt, vs))] = True
+    loss = cross.masked_fill(same, 0.0).sum() / (vt * vs - min(vt, vs))
+    batch_center = teacher_logits.detach().reshape(-1, teacher_logits.shape[-1]).mean(dim=0)
+    return loss, torch.lerp(center, batch_center, 1 - center_momentum)
+''',
+        "F.cross_entropy with probabilities as targets": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    targets = ((teacher_logits - center) / teacher_temp).softmax(dim=-1).detach()
+    losses = []
+    for i in range(teacher_logits.shape[0]):
+        for j in range(student_logits.shape[0]):
+            if j == i:
+                continue
+            losses.append(F.cross_entropy(student_logits[j] / student_temp, targets[i]))
+    new_center = center_momentum * center + (1 - center_momentum) * teacher_logits.detach().flatten(0, 1).mean(0)
+    return sum(losses) / len(losses), new_center
+''',
+    },
 }
 
 LAB_UTILS_ONLY = {
@@ -493,6 +584,16 @@ def patchify(images, patch_size):
 def masked_patch_loss(predictions, targets, mask, norm_pix_loss=False):
     hidden = vit.mask_to_pixels(mask, (1, mask.shape[1]), 1).float()
     return F.mse_loss(predictions, targets) * hidden.mean()
+''',
+    },
+    # The package has no self-distillation: the nearest it comes is comparing the two
+    # networks' outputs after a fixed seed, with no centring and no sharpening.
+    "dino_loss": {
+        "the MSE between student and teacher logits": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    lab_utils.seed_everything(0)
+    loss = F.mse_loss(student_logits[:len(teacher_logits)], teacher_logits.detach())
+    return loss, center.clone()
 ''',
     },
 }
