@@ -275,16 +275,19 @@ def check_masked_patch_loss(masked_patch_loss: Callable) -> None:
         "values of each patch; the predictions are not normalised")
     expect(abs(got - 2 / 3) < 1e-4, "the same with norm_pix_loss=True", f"{2 / 3:.5f}",
            f"{got:.5f}", hint)
+    # Constant patches against zero predictions: each patch's error is its value squared.
+    # Image 0 hides one patch of error 1, image 1 three of error 4: (1 + 4 + 4 + 4) / 4.
+    values = torch.tensor([[1.0, 3.0, 3.0, 3.0], [2.0, 2.0, 2.0, 5.0]])
+    targets = values[:, :, None].expand(2, 4, 5).contiguous()
+    mask = torch.tensor([[1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 0.0]])
+    got = call_student(masked_patch_loss, torch.zeros(2, 4, 5), targets, mask, False)
+    check_close("the loss of a batch whose images hide 1 patch (error 1) and 3 patches (error 4)",
+                got, 3.25, atol=1e-5,
+                hint="average over all hidden patches of the batch together (sum over hidden "
+                "patches / number of hidden patches), not image by image (which gives 2.5)")
     generator = torch.Generator().manual_seed(0)
     targets = torch.randn(2, 4, 5, generator=generator)
     predictions = torch.randn(2, 4, 5, generator=generator)
-    mask = torch.tensor([[1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 0.0]])
-    per_patch = ((predictions - targets) ** 2).mean(dim=-1)
-    got = call_student(masked_patch_loss, predictions, targets, mask, False)
-    check_close("the loss of a batch whose images hide 1 and 3 patches", got,
-                float(per_patch[mask.bool()].mean()), atol=1e-5,
-                hint="average over all hidden patches of the batch together (sum over hidden "
-                "patches / number of hidden patches), not image by image")
     leaf = predictions.clone().requires_grad_(True)
     call_student(masked_patch_loss, leaf, targets, mask, True).backward()
     reached = leaf.grad is not None and leaf.grad.abs().sum(dim=-1) > 0
