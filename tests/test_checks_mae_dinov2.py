@@ -211,9 +211,8 @@ HIDDEN_ONLY = {("patchify", "patches copied into a buffer made on the CPU (fails
 
 
 def _define(source: str) -> dict:
-    from lab_utils import vit
-
     import lab_utils
+    from lab_utils import vit
 
     namespace = {"torch": torch, "F": F, "np": np, "vit": vit, "lab_utils": lab_utils}
     exec(compile(source, "<answer>", "exec"), namespace)

@@ -340,7 +340,7 @@ def check_dino_loss(dino_loss: Callable) -> None:
     teacher = torch.tensor([[[1.0, 2.0], [3.0, 4.0]]])
     _, new_center = _dino(dino_loss, torch.zeros(2, 2, 2), teacher, torch.zeros(2))
     got_center = new_center.detach().tolist()
-    expect(all(abs(a - b) < 1e-5 for a, b in zip(got_center, [0.2, 0.3])),
+    expect(all(abs(a - b) < 1e-5 for a, b in zip(got_center, [0.2, 0.3], strict=True)),
            "the new centre after teacher logits [[1, 2], [3, 4]] from centre 0 (momentum 0.9)",
            [0.2, 0.3], [round(v, 5) for v in got_center],
            "new = 0.9 * center + 0.1 * (mean of the teacher logits over views and images)"

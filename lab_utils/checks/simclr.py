@@ -453,7 +453,7 @@ def check_byol_loss(byol_loss: Callable) -> None:
     leaves = _leaves(p1, p2, z1, z2)
     call_student(byol_loss, *leaves).backward()
     names = ("p1", "p2", "z1", "z2")
-    reached = {name: t.grad is not None and float(t.grad.abs().sum()) > 0 for name, t in zip(names, leaves)}
+    reached = {name: t.grad is not None and float(t.grad.abs().sum()) > 0 for name, t in zip(names, leaves, strict=True)}
     expect(not reached["z1"] and not reached["z2"], "gradients reaching the targets z1, z2", "none "
            "(stop-gradient)", reached, "the targets are constants: use z1.detach() and z2.detach()")
     expect(reached["p1"] and reached["p2"], "gradients reaching the predictions p1, p2",
