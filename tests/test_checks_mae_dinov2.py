@@ -184,3 +184,62 @@ def test_knn_check_rejects_wrong_answers_and_says_why(wrong, reason):
 def test_knn_check_rejects_float_predictions():
     with pytest.raises(CheckFailed, match="integer"):
         checks.check_knn_predict(lambda tx, ty, qx, k=20: knn_weighted(tx, ty, qx, k).float())
+
+
+# ------------------------------------------------- patchify, MAE's loss and DINO's loss
+# The variants of tests/answers/04_mae_dinov2.py, so the visible checks of the new exercises
+# are tested against the same answers as the grading round trip (which adds the hidden tests).
+def _answers():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent / "answers" / "04_mae_dinov2.py"
+    spec = importlib.util.spec_from_file_location("answers_04_mae_dinov2", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ANSWERS = _answers()
+RUN_MAE_CHECK = {
+    "patchify": lambda ns: checks.check_patchify(ns["patchify"]),
+    "masked_patch_loss": lambda ns: checks.check_masked_patch_loss(ns["masked_patch_loss"]),
+    "dino_loss": lambda ns: checks.check_dino_loss(ns["dino_loss"]),
+}
+# A mistake that only shows on another device: the hidden tests find it on meta tensors.
+HIDDEN_ONLY = {("patchify", "patches copied into a buffer made on the CPU (fails for images on a GPU)")}
+
+
+def _define(source: str) -> dict:
+    import lab_utils
+    from lab_utils import vit
+
+    namespace = {"torch": torch, "F": F, "np": np, "vit": vit, "lab_utils": lab_utils}
+    exec(compile(source, "<answer>", "exec"), namespace)
+    return namespace
+
+
+def _variants(kind: str, skip=frozenset()) -> list:
+    return [pytest.param(grade_id, source, id=f"{grade_id}: {name}")
+            for grade_id, named in getattr(ANSWERS, kind).items() if grade_id in RUN_MAE_CHECK
+            for name, source in named.items() if (grade_id, name) not in skip]
+
+
+@pytest.mark.parametrize(("grade_id", "source"), _variants("CORRECT"))
+def test_mae_loss_checks_accept_correct_answers(grade_id, source, capsys):
+    RUN_MAE_CHECK[grade_id](_define(source))
+    assert "passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("grade_id", "source"), _variants("WRONG", HIDDEN_ONLY) + _variants("LAB_UTILS_ONLY"))
+def test_mae_loss_checks_reject_typical_mistakes_and_say_what_to_fix(grade_id, source):
+    with pytest.raises(CheckFailed, match="expected"):
+        RUN_MAE_CHECK[grade_id](_define(source))
+
+
+@pytest.mark.parametrize("grade_id", sorted(RUN_MAE_CHECK))
+def test_mae_loss_checks_catch_at_least_half_of_the_typical_mistakes(grade_id):
+    mistakes = ANSWERS.WRONG[grade_id]
+    assert len(mistakes) >= 4
+    caught = [name for name in mistakes if (grade_id, name) not in HIDDEN_ONLY]
+    assert 2 * len(caught) >= len(mistakes)

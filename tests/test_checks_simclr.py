@@ -33,6 +33,15 @@ RUN_CHECK = {
     "momentum_copy": lambda ns: checks.check_momentum_copy(ns["momentum_copy"]),
     "momentum_update": lambda ns: checks.check_momentum_update(ns["momentum_update"]),
     "key_queue": lambda ns: checks.check_enqueue(ns["enqueue"]),
+    "byol_loss": lambda ns: checks.check_byol_loss(ns["byol_loss"]),
+    "vicreg_loss": lambda ns: checks.check_vicreg_loss(ns["vicreg_loss"]),
+}
+
+# Mistakes that only show on another device: a CPU run of the visible check cannot see them,
+# the hidden tests do (on meta tensors).
+HIDDEN_ONLY = {
+    ("byol_loss", "a constant made on the CPU (fails for inputs on a GPU)"),
+    ("vicreg_loss", "the off-diagonal mask made on the CPU (fails for inputs on a GPU)"),
 }
 
 # simclr_view answers call the notebook's random_apply: a correct one stands in for it.
@@ -47,9 +56,10 @@ def _define(source: str) -> dict:
     return namespace
 
 
-def _cases(variants: dict) -> list:
+def _cases(variants: dict, skip: set = frozenset()) -> list:
     return [pytest.param(grade_id, source, id=f"{grade_id}: {name}")
-            for grade_id, named in variants.items() for name, source in named.items()]
+            for grade_id, named in variants.items() for name, source in named.items()
+            if (grade_id, name) not in skip]
 
 
 @pytest.mark.parametrize(("grade_id", "source"), _cases(_answers.CORRECT))
@@ -57,10 +67,24 @@ def test_checks_accept_correct_answers(grade_id, source):
     RUN_CHECK[grade_id](_define(source))
 
 
-@pytest.mark.parametrize(("grade_id", "source"), _cases(_answers.WRONG) + _cases(_answers.LAB_UTILS_ONLY))
+@pytest.mark.parametrize(("grade_id", "source"),
+                         _cases(_answers.WRONG, HIDDEN_ONLY) + _cases(_answers.LAB_UTILS_ONLY))
 def test_checks_reject_wrong_answers(grade_id, source):
     with pytest.raises(Exception):  # noqa: B017  (a failed check or the error it provokes)
         RUN_CHECK[grade_id](_define(source))
+
+
+@pytest.mark.parametrize("grade_id", ["byol_loss", "vicreg_loss"])
+def test_the_new_objectives_checks_name_the_mistake_they_find(grade_id):
+    """Each typical mistake fails the visible check with a message that says what to fix."""
+    for name, source in _answers.WRONG[grade_id].items():
+        if (grade_id, name) in HIDDEN_ONLY:
+            continue
+        with pytest.raises(checks.CheckFailed) as failure:
+            RUN_CHECK[grade_id](_define(source))
+        assert "expected" in str(failure.value) and "hint:" in str(failure.value), (name, str(failure.value))
+    caught = len(_answers.WRONG[grade_id]) - sum(gid == grade_id for gid, _ in HIDDEN_ONLY)
+    assert caught * 2 >= len(_answers.WRONG[grade_id]), "the visible check must catch at least half"
 
 
 def test_a_missing_answer_is_reported_as_not_implemented():

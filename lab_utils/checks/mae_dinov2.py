@@ -1,17 +1,22 @@
-"""Checks for notebook 04 (MAE and DINOv2): random masking, attention foreground, cosine k-NN."""
+"""Checks for notebook 04 (MAE and DINOv2): random masking, patchify, MAE's masked loss,
+attention foreground, cosine k-NN, DINO's loss."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
 
-from .core import CheckFailed, call_student, check_shape, expect, passed
+from .core import CheckFailed, call_student, check_close, check_shape, expect, passed
 
 __all__ = [
     "CheckFailed",
     "check_attention_foreground",
+    "check_dino_loss",
     "check_knn_predict",
+    "check_masked_patch_loss",
+    "check_patchify",
     "check_random_masking",
 ]
 
@@ -202,3 +207,160 @@ def check_knn_predict(knn_predict: Callable) -> None:
     expect(got.tolist() == [3, 7, 3], "k=5 for the same queries (all five points vote)",
            [3, 7, 3], got.tolist())
     passed("knn_predict")
+
+
+# --------------------------------------------------------------------------- MAE's loss
+def _coded_images(batch: int, height: int, width: int) -> torch.Tensor:
+    """``(batch, 3, height, width)`` images whose every value says where it is:
+    1000 * image + 100 * channel + 10 * row + column (rows and columns below 10)."""
+    n, c, y, x = torch.meshgrid(torch.arange(batch), torch.arange(3), torch.arange(height),
+                                torch.arange(width), indexing="ij")
+    return (1000 * n + 100 * c + 10 * y + x).float()
+
+
+def check_patchify(patchify: Callable) -> None:
+    """``patchify(images (N, C, H, W), p) -> (N, (H / p) * (W / p), p * p * C)``, as MAE."""
+    images = _coded_images(2, 4, 6)
+    patches = call_student(patchify, images, 2)
+    check_shape("patchify(images (2, 3, 4, 6), 2)", patches, (2, 6, 12),
+                "(N, L, p * p * C): L = (4 / 2) * (6 / 2) patches of 2 * 2 * 3 values")
+    expect(patches.dtype == images.dtype, "the dtype of the patches", images.dtype, patches.dtype)
+    first = patches[0, 0].tolist()
+    # Patch 0 is the top-left 2x2 square: pixels (row, column) (0, 0), (0, 1), (1, 0), (1, 1),
+    # each with its 3 channels (100 * channel + 10 * row + column) before the next pixel.
+    expected = [0, 100, 200, 1, 101, 201, 10, 110, 210, 11, 111, 211]
+    hint = ("inside a patch, the values go pixel by pixel, row by row, with the channels of a "
+            "pixel next to each other (channels last): permute to (N, h, w, p, p, C) before "
+            "flattening")
+    if sorted(first) != sorted(expected):
+        hint = ("a patch holds a p x p square of the image: reshape to (N, C, h, p, w, p), then "
+                "permute; a plain reshape mixes pixels from different places")
+    expect(first == expected, "the first patch of an image whose values code (channel, row, "
+           "column) as 100 * c + 10 * row + column", expected, first, hint)
+    starts = [int(v) for v in patches[0, :, 0].tolist()]
+    expect(starts == [0, 2, 4, 20, 22, 24], "the top-left value of each patch of a 4 x 6 image, "
+           "patches of 2", [0, 2, 4, 20, 22, 24], starts,
+           "patches go row by row, left to right (as the ViT's tokens): patch 1 is to the right "
+           "of patch 0, not below it")
+    expect(int(patches[1, 0, 0]) == 1000, "the first value of the second image's first patch",
+           1000, int(patches[1, 0, 0]), "each image's patches come from that image")
+    passed("patchify")
+
+
+def check_masked_patch_loss(masked_patch_loss: Callable) -> None:
+    """``masked_patch_loss(predictions (N, L, P), targets (N, L, P), mask (N, L), norm_pix_loss)``."""
+    targets = torch.tensor([[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]])
+    predictions, mask = torch.zeros(1, 2, 3), torch.tensor([[0.0, 1.0]])
+    loss = call_student(masked_patch_loss, predictions, targets, mask, False)
+    expect(isinstance(loss, torch.Tensor) and loss.ndim == 0, "the loss is", "a 0-dim tensor",
+           getattr(loss, "shape", type(loss).__name__))
+    got = float(loss)
+    # Patch 1 is hidden: (16 + 25 + 36) / 3. Patch 0 alone gives 14 / 3, both 91 / 6.
+    hint = {round(91 / 6, 4): "average over the hidden patches only (mask 1), not over all",
+            round(14 / 3, 4): "mask 1.0 marks a HIDDEN patch: the loss is on those",
+            77.0: "the mean squared error of a patch averages over its P values, not sums"}.get(
+        round(got, 4), "per patch the mean of the squared errors over its values, then the mean "
+        "over the hidden patches")
+    expect(abs(got - 77 / 3) < 1e-4, "the loss for zero predictions, target patches [1, 2, 3] "
+           "(visible) and [4, 5, 6] (hidden)", f"{77 / 3:.5f}", f"{got:.5f}", hint)
+    got = float(call_student(masked_patch_loss, predictions, targets, mask, True))
+    # With norm_pix_loss the hidden target [4, 5, 6] becomes (x - 5) / sqrt(1 + 1e-6) (the
+    # unbiased variance of its values is 1): about [-1, 0, 1], a loss of 2 / 3.
+    hint = {1.0: "torch.var's default, the unbiased variance (divide by P - 1), as MAE",
+            0.5: "standardise each target patch over its own values (the last dim), not over "
+                 "the patches",
+            round(77 / 3, 4): "norm_pix_loss=True standardises every target patch by its own "
+                              "mean and variance"}.get(
+        round(got, 4), "target = (target - mean) / sqrt(var + 1e-6), mean and variance over the "
+        "values of each patch; the predictions are not normalised")
+    expect(abs(got - 2 / 3) < 1e-4, "the same with norm_pix_loss=True", f"{2 / 3:.5f}",
+           f"{got:.5f}", hint)
+    # Constant patches against zero predictions: each patch's error is its value squared.
+    # Image 0 hides one patch of error 1, image 1 three of error 4: (1 + 4 + 4 + 4) / 4.
+    values = torch.tensor([[1.0, 3.0, 3.0, 3.0], [2.0, 2.0, 2.0, 5.0]])
+    targets = values[:, :, None].expand(2, 4, 5).contiguous()
+    mask = torch.tensor([[1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 0.0]])
+    got = call_student(masked_patch_loss, torch.zeros(2, 4, 5), targets, mask, False)
+    check_close("the loss of a batch whose images hide 1 patch (error 1) and 3 patches (error 4)",
+                got, 3.25, atol=1e-5,
+                hint="average over all hidden patches of the batch together (sum over hidden "
+                "patches / number of hidden patches), not image by image (which gives 2.5)")
+    generator = torch.Generator().manual_seed(0)
+    targets = torch.randn(2, 4, 5, generator=generator)
+    predictions = torch.randn(2, 4, 5, generator=generator)
+    leaf = predictions.clone().requires_grad_(True)
+    call_student(masked_patch_loss, leaf, targets, mask, True).backward()
+    reached = leaf.grad is not None and leaf.grad.abs().sum(dim=-1) > 0
+    expect(leaf.grad is not None and torch.equal(reached, mask.bool()),
+           "the patches whose predictions get a gradient", mask.bool().tolist(),
+           reached.tolist() if leaf.grad is not None else "no gradient",
+           "only the hidden patches count in the loss")
+    passed("masked_patch_loss")
+
+
+# --------------------------------------------------------------------------- DINO's loss
+def _dino(dino_loss: Callable, student: torch.Tensor, teacher: torch.Tensor,
+          center: torch.Tensor) -> tuple[float, torch.Tensor]:
+    result = call_student(dino_loss, student, teacher, center)
+    expect(isinstance(result, tuple) and len(result) == 2, "dino_loss returns",
+           "a tuple (loss, new_center)", type(result).__name__)
+    loss, new_center = result
+    expect(isinstance(loss, torch.Tensor) and loss.ndim == 0, "the loss is", "a 0-dim tensor",
+           getattr(loss, "shape", type(loss).__name__), "average over view pairs and images")
+    check_shape("new_center", new_center, center.shape, "one value per output dimension K")
+    return float(loss), new_center
+
+
+def check_dino_loss(dino_loss: Callable) -> None:
+    """``dino_loss(student (Vs, N, K), teacher (Vt, N, K), center (K,)) -> (loss, new_center)``."""
+    # Student view 0 is teacher view 0 (skipped); student view 1 has probabilities [3/4, 1/4]
+    # at temperature 0.1. A uniform teacher gives -(ln(3/4) + ln(1/4)) / 2.
+    student = torch.tensor([[[0.0, 0.0]], [[0.1 * math.log(3), 0.0]]])
+    got, _ = _dino(dino_loss, student, torch.zeros(1, 1, 2), torch.zeros(2))
+    expected = -(math.log(0.75) + math.log(0.25)) / 2
+    expect(abs(got - expected) < 1e-4, "the loss for a uniform teacher on view 0 and student "
+           "views 0 (the same view) and 1", f"{expected:.5f}", f"{got:.5f}",
+           "leave out the pair of a student view with the same teacher view: here only "
+           "(teacher 0, student 1) counts" if abs(got - (expected + math.log(2)) / 2) < 1e-4 else
+           "cross-entropy -sum_k P_teacher log P_student, the student at temperature 0.1")
+    teacher = torch.tensor([[[0.04 * math.log(3), 0.0]]])
+    center = torch.zeros(2)
+    got, new_center = _dino(dino_loss, student, teacher, center)
+    # Centred by the given centre (0) and sharpened by 0.04, the teacher says [3/4, 1/4]:
+    # the loss is the entropy of [3/4, 1/4] since the student agrees.
+    expected = -(0.75 * math.log(0.75) + 0.25 * math.log(0.25))
+    hint = {round(-(math.log(0.75) + math.log(0.25)) / 2, 4):
+            "centre with the centre you are given (an EMA over past batches), not with this "
+            "batch's mean: a batch of one image centred by its own mean says nothing"}.get(
+        round(got, 4), "teacher probabilities softmax((teacher - center) / 0.04), student "
+        "log-probabilities log_softmax(student / 0.1); the cross-entropy weighs the student's "
+        "log-probabilities by the teacher's probabilities")
+    expect(abs(got - expected) < 1e-4, "the loss for teacher logits [0.04 ln 3, 0], centre 0",
+           f"{expected:.5f}", f"{got:.5f}", hint)
+    teacher = torch.tensor([[[1.0, 2.0], [3.0, 4.0]]])
+    _, new_center = _dino(dino_loss, torch.zeros(2, 2, 2), teacher, torch.zeros(2))
+    got_center = new_center.detach().tolist()
+    expect(all(abs(a - b) < 1e-5 for a, b in zip(got_center, [0.2, 0.3], strict=True)),
+           "the new centre after teacher logits [[1, 2], [3, 4]] from centre 0 (momentum 0.9)",
+           [0.2, 0.3], [round(v, 5) for v in got_center],
+           "new = 0.9 * center + 0.1 * (mean of the teacher logits over views and images)"
+           if abs(got_center[0] - 1.8) > 1e-4 else "the momentum weighs the OLD centre: "
+           "0.9 * center + 0.1 * batch mean")
+    generator = torch.Generator().manual_seed(0)
+    student = torch.randn(4, 3, 5, generator=generator).requires_grad_(True)
+    teacher = torch.randn(2, 3, 5, generator=generator).requires_grad_(True)
+    center = torch.randn(5, generator=generator)
+    before = center.clone()
+    loss, new_center = call_student(dino_loss, student, teacher, center)
+    expect(torch.equal(center, before), "the centre you were given", "unchanged (return a new one)",
+           "modified in place")
+    expect(not new_center.requires_grad, "the new centre", "a constant (no autograd history)",
+           "it requires grad", "compute it from teacher_logits.detach() or under torch.no_grad()")
+    loss.backward()
+    reached = teacher.grad is not None and bool(teacher.grad.any())
+    expect(not reached, "gradients reaching the teacher logits", "none (stop-gradient)",
+           "the teacher receives gradients", "the teacher's probabilities are targets: "
+           "teacher_logits.detach()")
+    expect(student.grad is not None and bool(student.grad.any()), "gradients reaching the "
+           "student logits", "non-zero", "none")
+    passed("dino_loss")

@@ -1,5 +1,5 @@
-"""Checks for notebook 03 (SimCLR, MoCo, BYOL): views, projection head, NT-Xent, momentum
-encoder and key queue.
+"""Checks for notebook 03 (SimCLR, MoCo, BYOL, VICReg): views, projection head, NT-Xent,
+momentum encoder, key queue, BYOL's loss and VICReg's loss.
 
 Each check feeds small, fixed inputs whose right answer is known by hand (or by statistics
 over many random draws) and reports what it expected and what came.
@@ -17,6 +17,7 @@ from .core import CheckFailed, call_student, check_close, check_shape, expect, p
 
 __all__ = [
     "CheckFailed",
+    "check_byol_loss",
     "check_enqueue",
     "check_momentum_copy",
     "check_momentum_update",
@@ -24,6 +25,7 @@ __all__ = [
     "check_projection_head",
     "check_random_apply",
     "check_simclr_view",
+    "check_vicreg_loss",
 ]
 
 
@@ -407,3 +409,108 @@ def check_enqueue(enqueue: Callable) -> None:
            "no autograd history (keys are constants)", "the queue joined the autograd graph",
            "enqueue keys.detach()")
     passed("enqueue")
+
+
+def _scalar(name: str, value: object) -> float:
+    expect(isinstance(value, torch.Tensor) and value.ndim == 0, f"{name} returns", "a 0-dim tensor",
+           getattr(value, "shape", type(value).__name__), "average over the images: .mean()")
+    expect(bool(torch.isfinite(value)), f"{name} returns", "a finite number", value)
+    return float(value)
+
+
+def _leaves(*tensors: torch.Tensor) -> list[torch.Tensor]:
+    return [t.detach().clone().requires_grad_(True) for t in tensors]
+
+
+def check_byol_loss(byol_loss: Callable) -> None:
+    """``byol_loss(p1, p2, z1, z2) -> scalar``: 2 - cos(p1, sg(z2)) - cos(p2, sg(z1)), mean over N."""
+    p1, p2 = torch.tensor([[1.0, 0.0]]), torch.tensor([[1.0, 1.0]])
+    z1, z2 = torch.tensor([[2.0, 2.0]]), torch.tensor([[0.0, 3.0]])
+    # cos(p1, z2) = 0 and cos(p2, z1) = 1; pairing each prediction with its own view's
+    # target instead gives cos 45 degrees twice.
+    got = _scalar("byol_loss", call_student(byol_loss, p1, p2, z1, z2))
+    own_view = 2 - math.sqrt(2)
+    expect(abs(got - 1.0) < 1e-5, "byol_loss([[1, 0]], [[1, 1]], [[2, 2]], [[0, 3]])", "1.0 "
+           "(2 - cos(p1, z2) - cos(p2, z1) = 2 - 0 - 1)", f"{got:.5f}",
+           {round(own_view, 4): "each view's prediction pairs with the OTHER view's target "
+            "(p1 with z2, p2 with z1)",
+            2.0: "both directions count: p1 predicts z2 AND p2 predicts z1, averaged",
+            6.0: "compare L2-normalised vectors (cosine), not raw ones"}.get(
+               round(got, 4), "2 - cos(p1, z2) - cos(p2, z1), averaged over the images"))
+    generator = _generator(3)
+    p1, p2, z1, z2 = (torch.randn(6, 5, generator=generator) for _ in range(4))
+    base = _scalar("byol_loss", call_student(byol_loss, p1, p2, z1, z2))
+    perfect = _scalar("byol_loss", call_student(byol_loss, z2.clone(), z1.clone(), z1, z2))
+    check_close("the loss when every prediction equals its target (p1 = z2, p2 = z1)", perfect, 0.0,
+                atol=1e-5, hint="2 - cos - cos is 0 for perfect predictions; -cos alone would be -2")
+    check_close("byol_loss(3 * p1, 0.5 * p2, 2 * z1, 5 * z2) equals byol_loss(p1, p2, z1, z2)",
+                call_student(byol_loss, 3 * p1, 0.5 * p2, 2 * z1, 5 * z2), base, atol=1e-5,
+                hint="cosine similarity: L2-normalise predictions and targets (a plain MSE "
+                "depends on their lengths)")
+    doubled = call_student(byol_loss, *(torch.cat([t, t]) for t in (p1, p2, z1, z2)))
+    check_close("the loss of a batch holding every image twice", doubled, base, atol=1e-5,
+                hint="average over the images, do not sum")
+    leaves = _leaves(p1, p2, z1, z2)
+    call_student(byol_loss, *leaves).backward()
+    names = ("p1", "p2", "z1", "z2")
+    reached = {name: t.grad is not None and float(t.grad.abs().sum()) > 0 for name, t in zip(names, leaves, strict=True)}
+    expect(not reached["z1"] and not reached["z2"], "gradients reaching the targets z1, z2", "none "
+           "(stop-gradient)", reached, "the targets are constants: use z1.detach() and z2.detach()")
+    expect(reached["p1"] and reached["p2"], "gradients reaching the predictions p1, p2",
+           "non-zero for both", reached, "both directions count, and only the targets are "
+           "detached: p1 predicts z2 and p2 predicts z1")
+    passed("byol_loss")
+
+
+def check_vicreg_loss(vicreg_loss: Callable) -> None:
+    """``vicreg_loss(z1, z2, sim_weight, var_weight, cov_weight) -> scalar`` (VICReg's loss)."""
+    def term(z1: torch.Tensor, z2: torch.Tensor, weights: tuple[float, float, float]) -> float:
+        return _scalar("vicreg_loss", call_student(vicreg_loss, z1, z2, *weights))
+
+    z1, z2 = torch.tensor([[1.0, 2.0], [3.0, 4.0]]), torch.tensor([[1.0, 0.0], [3.0, 0.0]])
+    got = term(z1, z2, (1.0, 0.0, 0.0))
+    # squared differences 0, 4, 0, 16: their mean over all N * D entries is 5
+    expect(abs(got - 5.0) < 1e-5, "the invariance term (weights 1, 0, 0) for z1 = [[1, 2], [3, 4]], "
+           "z2 = [[1, 0], [3, 0]]", "5.0 (the mean of the squared differences over N and D)",
+           f"{got:.5f}", {10.0: "summed over the features: F.mse_loss averages over all entries",
+                          20.0: "summed: use the mean over all N * D entries"}.get(round(got, 4), ""))
+    z1, z2 = torch.tensor([[0.0, 0.0], [0.5, 0.0], [1.0, 0.0]]), torch.tensor([[0.0, 0.0], [0.0, 0.0], [0.0, 3.0]])
+    # Per feature over the batch: z1 has variances 0.25 and 0, z2 has 0 and 3 (unbiased), so
+    # the hinges relu(1 - sqrt(var + 1e-4)) are 0.4999, 0.99 and 0.99, 0: mean (0.74495 + 0.495) / 2.
+    got = term(z1, z2, (0.0, 1.0, 0.0))
+    hint = {0.6875: "hinge on the standard deviation sqrt(var + 1e-4), not on the variance",
+            0.6429: "the unbiased variance over the batch (divide by N - 1)",
+            0.6515: "the variance of each feature over the batch (dim 0), not of each image's "
+                    "features (dim 1)",
+            1.2399: "average the two branches' variance terms: (v(z1) + v(z2)) / 2"}.get(
+        round(got, 4), "the variance is taken over the batch (dim 0), per feature, then hinged "
+        "and averaged over the features")
+    expect(abs(got - 0.619975) < 1e-4, "the variance term (weights 0, 1, 0) for z1 = [[0, 0], "
+           "[0.5, 0], [1, 0]], z2 = [[0, 0], [0, 0], [0, 3]]", "0.619975", f"{got:.6f}", hint)
+    z1, z2 = torch.tensor([[6.0, 6.0], [4.0, 4.0]]), torch.tensor([[6.0, 5.0], [4.0, 5.0]])
+    # Centred, z1's covariance matrix is [[2, 2], [2, 2]] (N - 1 = 1) and z2's [[2, 0], [0, 0]]:
+    # the squared off-diagonal entries sum to 8 and 0, each divided by D = 2.
+    got = term(z1, z2, (0.0, 0.0, 1.0))
+    hint = {10.0: "off-diagonal entries only: the diagonal holds the variances",
+            2.0: "sum the two branches' covariance terms: c(z1) + c(z2)",
+            1.0: "the covariance divides by N - 1"}.get(
+        round(got, 4), "centre each feature over the batch before the covariance (z - z.mean(0)); "
+        "the values here are far from 0")
+    expect(abs(got - 4.0) < 1e-4, "the covariance term (weights 0, 0, 1) for z1 = [[6, 6], [4, 4]], "
+           "z2 = [[6, 5], [4, 5]]", "4.0", f"{got:.5f}", hint)
+    generator = _generator(5)
+    z1, z2 = torch.randn(16, 6, generator=generator) + 2, torch.randn(16, 6, generator=generator) * 0.3
+    parts = [term(z1, z2, weights) for weights in ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))]
+    default = _scalar("vicreg_loss", call_student(vicreg_loss, z1, z2))
+    check_close("vicreg_loss(z1, z2) with the default weights", default,
+                25 * parts[0] + 25 * parts[1] + parts[2], atol=1e-3, rtol=1e-5,
+                hint="defaults sim_weight=25, var_weight=25, cov_weight=1; each weight multiplies its term")
+    a, b = _leaves(z1, z2)
+    call_student(vicreg_loss, a, b).backward()
+    c, d = _leaves(z2, z1)
+    call_student(vicreg_loss, c, d).backward()
+    expect(a.grad is not None and d.grad is not None and torch.allclose(a.grad, d.grad, atol=1e-5),
+           "the gradient for z1 whether it is passed first or second", "the same (the loss is "
+           "symmetric in its two inputs)", "different" if a.grad is not None and d.grad is not None
+           else "no gradient", "no detach(): both branches are trained, every term reaches both inputs")
+    passed("vicreg_loss")

@@ -340,6 +340,122 @@ def enqueue(queue, keys, pointer):
     return (pointer + len(keys)) % len(queue)
 ''',
     },
+    "byol_loss": {
+        "no stop-gradient (the targets receive gradients)": '''
+def byol_loss(p1, p2, z1, z2):
+    return (2 - F.cosine_similarity(p1, z2) - F.cosine_similarity(p2, z1)).mean()
+''',
+        "each prediction paired with its own view's target": '''
+def byol_loss(p1, p2, z1, z2):
+    return (2 - F.cosine_similarity(p1, z1.detach()) - F.cosine_similarity(p2, z2.detach())).mean()
+''',
+        "one direction only (the gradient reaches p1 alone)": '''
+def byol_loss(p1, p2, z1, z2):
+    return (2 - 2 * F.cosine_similarity(p1, z2.detach())).mean()
+''',
+        "squared distance without L2 normalisation": '''
+def byol_loss(p1, p2, z1, z2):
+    return ((p1 - z2.detach()).pow(2).sum(1) + (p2 - z1.detach()).pow(2).sum(1)).mean() / 2
+''',
+        "stop-gradient on the predictions instead of the targets": '''
+def byol_loss(p1, p2, z1, z2):
+    return (2 - F.cosine_similarity(p1.detach(), z2) - F.cosine_similarity(p2.detach(), z1)).mean()
+''',
+        "summed over the images": '''
+def byol_loss(p1, p2, z1, z2):
+    return (2 - F.cosine_similarity(p1, z2.detach()) - F.cosine_similarity(p2, z1.detach())).sum()
+''',
+        "a constant made on the CPU (fails for inputs on a GPU)": '''
+def byol_loss(p1, p2, z1, z2):
+    two = torch.full((len(p1),), 2.0)
+    return (two - F.cosine_similarity(p1, z2.detach()) - F.cosine_similarity(p2, z1.detach())).mean()
+''',
+    },
+    "vicreg_loss": {
+        "covariance of features that were not centred": '''
+def vicreg_loss(z1, z2, sim_weight=25.0, var_weight=25.0, cov_weight=1.0):
+    n, d = z1.shape
+    def variance(z):
+        return F.relu(1 - torch.sqrt(z.var(dim=0) + 1e-4)).mean()
+    def covariance(z):
+        c = z.T @ z / (n - 1)
+        return (c.pow(2).sum() - c.diagonal().pow(2).sum()) / d
+    return (sim_weight * F.mse_loss(z1, z2) + var_weight * (variance(z1) + variance(z2)) / 2
+            + cov_weight * (covariance(z1) + covariance(z2)))
+''',
+        "the covariance's diagonal penalised too": '''
+def vicreg_loss(z1, z2, sim_weight=25.0, var_weight=25.0, cov_weight=1.0):
+    n, d = z1.shape
+    def variance(z):
+        return F.relu(1 - torch.sqrt(z.var(dim=0) + 1e-4)).mean()
+    def covariance(z):
+        z = z - z.mean(dim=0)
+        return (z.T @ z / (n - 1)).pow(2).sum() / d
+    return (sim_weight * F.mse_loss(z1, z2) + var_weight * (variance(z1) + variance(z2)) / 2
+            + cov_weight * (covariance(z1) + covariance(z2)))
+''',
+        "the hinge on the variance instead of the standard deviation": '''
+def vicreg_loss(z1, z2, sim_weight=25.0, var_weight=25.0, cov_weight=1.0):
+    n, d = z1.shape
+    def variance(z):
+        return F.relu(1 - z.var(dim=0)).mean()
+    def covariance(z):
+        z = z - z.mean(dim=0)
+        c = z.T @ z / (n - 1)
+        return (c.pow(2).sum() - c.diagonal().pow(2).sum()) / d
+    return (sim_weight * F.mse_loss(z1, z2) + var_weight * (variance(z1) + variance(z2)) / 2
+            + cov_weight * (covariance(z1) + covariance(z2)))
+''',
+        "the variance over the features of each image (dim 1) instead of over the batch": '''
+def vicreg_loss(z1, z2, sim_weight=25.0, var_weight=25.0, cov_weight=1.0):
+    n, d = z1.shape
+    def variance(z):
+        return F.relu(1 - torch.sqrt(z.var(dim=1) + 1e-4)).mean()
+    def covariance(z):
+        z = z - z.mean(dim=0)
+        c = z.T @ z / (n - 1)
+        return (c.pow(2).sum() - c.diagonal().pow(2).sum()) / d
+    return (sim_weight * F.mse_loss(z1, z2) + var_weight * (variance(z1) + variance(z2)) / 2
+            + cov_weight * (covariance(z1) + covariance(z2)))
+''',
+        "the second branch detached in the invariance term (its gradient reaches z1 only)": '''
+def vicreg_loss(z1, z2, sim_weight=25.0, var_weight=25.0, cov_weight=1.0):
+    n, d = z1.shape
+    def variance(z):
+        return F.relu(1 - torch.sqrt(z.var(dim=0) + 1e-4)).mean()
+    def covariance(z):
+        z = z - z.mean(dim=0)
+        c = z.T @ z / (n - 1)
+        return (c.pow(2).sum() - c.diagonal().pow(2).sum()) / d
+    return (sim_weight * F.mse_loss(z1, z2.detach()) + var_weight * (variance(z1) + variance(z2)) / 2
+            + cov_weight * (covariance(z1) + covariance(z2)))
+''',
+        "biased statistics (divided by N)": '''
+def vicreg_loss(z1, z2, sim_weight=25.0, var_weight=25.0, cov_weight=1.0):
+    n, d = z1.shape
+    def variance(z):
+        return F.relu(1 - torch.sqrt(z.var(dim=0, unbiased=False) + 1e-4)).mean()
+    def covariance(z):
+        z = z - z.mean(dim=0)
+        c = z.T @ z / n
+        return (c.pow(2).sum() - c.diagonal().pow(2).sum()) / d
+    return (sim_weight * F.mse_loss(z1, z2) + var_weight * (variance(z1) + variance(z2)) / 2
+            + cov_weight * (covariance(z1) + covariance(z2)))
+''',
+        "the off-diagonal mask made on the CPU (fails for inputs on a GPU)": '''
+def vicreg_loss(z1, z2, sim_weight=25.0, var_weight=25.0, cov_weight=1.0):
+    n, d = z1.shape
+    off_diagonal = ~torch.eye(d, dtype=torch.bool)
+    def variance(z):
+        return F.relu(1 - torch.sqrt(z.var(dim=0) + 1e-4)).mean()
+    def covariance(z):
+        z = z - z.mean(dim=0)
+        c = z.T @ z / (n - 1)
+        return c.masked_fill(~off_diagonal, 0.0).pow(2).sum() / d
+    return (sim_weight * F.mse_loss(z1, z2) + var_weight * (variance(z1) + variance(z2)) / 2
+            + cov_weight * (covariance(z1) + covariance(z2)))
+''',
+    },
 }
 
 CORRECT = {
@@ -549,6 +665,68 @@ def enqueue(queue, keys, pointer):
     return int((pointer + len(keys)) % len(queue))
 ''',
     },
+    "byol_loss": {
+        "normalised vectors and the squared distance": '''
+def byol_loss(p1, p2, z1, z2):
+    def distance(p, z):
+        return (F.normalize(p, dim=1) - F.normalize(z.detach(), dim=1)).pow(2).sum(dim=1).mean()
+    return (distance(p1, z2) + distance(p2, z1)) / 2
+''',
+        "targets normalised under torch.no_grad, one batch of 2N rows": '''
+def byol_loss(p1, p2, z1, z2):
+    predictions = F.normalize(torch.cat([p1, p2]), dim=-1)
+    with torch.no_grad():
+        targets = F.normalize(torch.cat([z2, z1]), dim=-1)
+    return 2 - 2 * (predictions * targets).sum(dim=-1).mean()
+''',
+        "a loop over the images": '''
+def byol_loss(p1, p2, z1, z2):
+    total = 0.0
+    for i in range(len(p1)):
+        a, b = z2[i].detach(), z1[i].detach()
+        total = total + 2 - p1[i] @ a / (p1[i].norm() * a.norm()) - p2[i] @ b / (p2[i].norm() * b.norm())
+    return total / len(p1)
+''',
+    },
+    "vicreg_loss": {
+        "torch.cov and a mask from the diagonal": '''
+def vicreg_loss(z1, z2, sim_weight=25.0, var_weight=25.0, cov_weight=1.0):
+    def variance(z):
+        return torch.clamp(1 - (z.var(dim=0) + 1e-4).sqrt(), min=0).mean()
+    def covariance(z):
+        c = torch.cov(z.T)
+        off = c - torch.diag(torch.diagonal(c))
+        return off.pow(2).sum() / z.shape[1]
+    invariance = ((z1 - z2) ** 2).mean()
+    return (sim_weight * invariance + var_weight * 0.5 * (variance(z1) + variance(z2))
+            + cov_weight * (covariance(z1) + covariance(z2)))
+''',
+        "loops over the features": '''
+def vicreg_loss(z1, z2, sim_weight=25.0, var_weight=25.0, cov_weight=1.0):
+    n, d = z1.shape
+    total = sim_weight * F.mse_loss(z1, z2)
+    for z in (z1, z2):
+        centred = z - z.mean(dim=0, keepdim=True)
+        for i in range(d):
+            std = torch.sqrt((centred[:, i] ** 2).sum() / (n - 1) + 1e-4)
+            total = total + var_weight * F.relu(1 - std) / (2 * d)
+            for j in range(d):
+                if i != j:
+                    total = total + cov_weight * ((centred[:, i] * centred[:, j]).sum() / (n - 1)) ** 2 / d
+    return total
+''',
+        "einsum and an off-diagonal mask on the input's device": '''
+def vicreg_loss(z1, z2, sim_weight=25.0, var_weight=25.0, cov_weight=1.0):
+    n, d = z1.shape
+    off = ~torch.eye(d, dtype=torch.bool, device=z1.device)
+    zs = torch.stack([z1, z2])                                    # (2, N, D)
+    centred = zs - zs.mean(dim=1, keepdim=True)
+    cov = torch.einsum("bni,bnj->bij", centred, centred) / (n - 1)  # (2, D, D)
+    std = torch.sqrt(torch.diagonal(cov, dim1=1, dim2=2) + 1e-4)   # (2, D)
+    return (sim_weight * F.mse_loss(z1, z2) + var_weight * F.relu(1 - std).mean()
+            + cov_weight * cov[:, off].pow(2).sum() / d)
+''',
+    },
 }
 
 LAB_UTILS_ONLY = {
@@ -611,6 +789,26 @@ def enqueue(queue, keys, pointer):
     rows = lab_utils.stratified_indices(torch.zeros(len(queue), dtype=torch.long), len(keys))
     queue[rows] = keys.detach()
     return pointer
+''',
+    },
+    # The package has no loss without negatives; its feature extractor runs the frozen
+    # network, so the distance it gives carries no gradient and no normalisation.
+    "byol_loss": {
+        "the distance between features from lab_utils.extract_features": '''
+def byol_loss(p1, p2, z1, z2):
+    p = lab_utils.extract_features(nn.Identity(), torch.cat([p1, p2]))
+    z = lab_utils.extract_features(nn.Identity(), torch.cat([z2, z1]))
+    return (p - z).pow(2).sum(dim=1).mean()
+''',
+    },
+    # Nor a redundancy-reduction loss: the same extractor, with its standardising probe's
+    # nearest idea, features scaled to unit variance, and no covariance term.
+    "vicreg_loss": {
+        "features from lab_utils.extract_features, compared after scaling": '''
+def vicreg_loss(z1, z2, sim_weight=25.0, var_weight=25.0, cov_weight=1.0):
+    a = lab_utils.extract_features(nn.Identity(), z1)
+    b = lab_utils.extract_features(nn.Identity(), z2)
+    return sim_weight * F.mse_loss(a / a.std(dim=0), b / b.std(dim=0))
 ''',
     },
 }

@@ -194,6 +194,145 @@ def knn_predict(train_features, train_labels, test_features, k=20):
     return votes.argmax(dim=1)
 ''',
     },
+    "patchify": {
+        "a plain reshape (pixels from different places in one patch)": '''
+def patchify(images, patch_size):
+    n, c, height, width = images.shape
+    return images.reshape(n, (height // patch_size) * (width // patch_size), -1)
+''',
+        "channels first inside a patch (F.unfold's order)": '''
+def patchify(images, patch_size):
+    return F.unfold(images, kernel_size=patch_size, stride=patch_size).transpose(1, 2)
+''',
+        "F.unfold without the transpose (N, P, L)": '''
+def patchify(images, patch_size):
+    return F.unfold(images, kernel_size=patch_size, stride=patch_size)
+''',
+        "patches column by column": '''
+def patchify(images, patch_size):
+    n, c, height, width = images.shape
+    h, w = height // patch_size, width // patch_size
+    grid = images.reshape(n, c, h, patch_size, w, patch_size)
+    return grid.permute(0, 4, 2, 3, 5, 1).reshape(n, h * w, -1)
+''',
+        "rows and columns swapped inside a patch": '''
+def patchify(images, patch_size):
+    n, c, height, width = images.shape
+    h, w = height // patch_size, width // patch_size
+    grid = images.reshape(n, c, h, patch_size, w, patch_size)
+    return grid.permute(0, 2, 4, 5, 3, 1).reshape(n, h * w, -1)
+''',
+        "patches copied into a buffer made on the CPU (fails for images on a GPU)": '''
+def patchify(images, patch_size):
+    n, c, height, width = images.shape
+    h, w = height // patch_size, width // patch_size
+    out = torch.empty(n, h * w, patch_size * patch_size * c, dtype=images.dtype)
+    for i in range(h):
+        for j in range(w):
+            square = images[:, :, i * patch_size:(i + 1) * patch_size, j * patch_size:(j + 1) * patch_size]
+            out[:, i * w + j] = square.permute(0, 2, 3, 1).reshape(n, -1)
+    return out
+''',
+    },
+    "masked_patch_loss": {
+        "every patch scored (the mask ignored)": '''
+def masked_patch_loss(predictions, targets, mask, norm_pix_loss=False):
+    if norm_pix_loss:
+        targets = (targets - targets.mean(-1, keepdim=True)) / (targets.var(-1, keepdim=True) + 1e-6) ** 0.5
+    return ((predictions - targets) ** 2).mean()
+''',
+        "the visible patches scored (mask read the wrong way round)": '''
+def masked_patch_loss(predictions, targets, mask, norm_pix_loss=False):
+    if norm_pix_loss:
+        targets = (targets - targets.mean(-1, keepdim=True)) / (targets.var(-1, keepdim=True) + 1e-6) ** 0.5
+    errors = ((predictions - targets) ** 2).mean(-1)
+    return (errors * (1 - mask)).sum() / (1 - mask).sum()
+''',
+        "norm_pix over the patches (dim 1) instead of within each patch": '''
+def masked_patch_loss(predictions, targets, mask, norm_pix_loss=False):
+    if norm_pix_loss:
+        targets = (targets - targets.mean(1, keepdim=True)) / (targets.var(1, keepdim=True) + 1e-6) ** 0.5
+    errors = ((predictions - targets) ** 2).mean(-1)
+    return (errors * mask).sum() / mask.sum()
+''',
+        "norm_pix_loss ignored": '''
+def masked_patch_loss(predictions, targets, mask, norm_pix_loss=False):
+    errors = ((predictions - targets) ** 2).mean(-1)
+    return (errors * mask).sum() / mask.sum()
+''',
+        "the biased variance in norm_pix": '''
+def masked_patch_loss(predictions, targets, mask, norm_pix_loss=False):
+    if norm_pix_loss:
+        targets = (targets - targets.mean(-1, keepdim=True)) / (targets.var(-1, keepdim=True, unbiased=False) + 1e-6) ** 0.5
+    errors = ((predictions - targets) ** 2).mean(-1)
+    return (errors * mask).sum() / mask.sum()
+''',
+        "averaged image by image, then over the images": '''
+def masked_patch_loss(predictions, targets, mask, norm_pix_loss=False):
+    if norm_pix_loss:
+        targets = (targets - targets.mean(-1, keepdim=True)) / (targets.var(-1, keepdim=True) + 1e-6) ** 0.5
+    errors = ((predictions - targets) ** 2).mean(-1)
+    return ((errors * mask).sum(1) / mask.sum(1)).mean()
+''',
+        "squared errors summed over a patch's values": '''
+def masked_patch_loss(predictions, targets, mask, norm_pix_loss=False):
+    if norm_pix_loss:
+        targets = (targets - targets.mean(-1, keepdim=True)) / (targets.var(-1, keepdim=True) + 1e-6) ** 0.5
+    errors = ((predictions - targets) ** 2).sum(-1)
+    return (errors * mask).sum() / mask.sum()
+''',
+    },
+    "dino_loss": {
+        "centred with this batch's mean instead of the EMA centre": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    teacher = F.softmax((teacher_logits.detach() - teacher_logits.detach().mean(dim=(0, 1))) / teacher_temp, dim=-1)
+    log_student = F.log_softmax(student_logits / student_temp, dim=-1)
+    losses = [-(teacher[i] * log_student[j]).sum(-1).mean() for i in range(len(teacher)) for j in range(len(log_student)) if not (i == j)]
+    return torch.stack(losses).mean(), center_momentum * center + (1 - center_momentum) * teacher_logits.detach().mean(dim=(0, 1))
+''',
+        "no stop-gradient on the teacher": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    teacher = F.softmax((teacher_logits - center) / teacher_temp, dim=-1)
+    log_student = F.log_softmax(student_logits / student_temp, dim=-1)
+    losses = [-(teacher[i] * log_student[j]).sum(-1).mean() for i in range(len(teacher)) for j in range(len(log_student)) if not (i == j)]
+    return torch.stack(losses).mean(), center_momentum * center + (1 - center_momentum) * teacher_logits.detach().mean(dim=(0, 1))
+''',
+        "a view compared with itself (same-view pairs kept)": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    teacher = F.softmax((teacher_logits.detach() - center) / teacher_temp, dim=-1)
+    log_student = F.log_softmax(student_logits / student_temp, dim=-1)
+    losses = [-(teacher[i] * log_student[j]).sum(-1).mean() for i in range(len(teacher)) for j in range(len(log_student)) if not (False)]
+    return torch.stack(losses).mean(), center_momentum * center + (1 - center_momentum) * teacher_logits.detach().mean(dim=(0, 1))
+''',
+        "the temperatures swapped (the student sharpened, the teacher softened)": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    teacher = F.softmax((teacher_logits.detach() - center) / student_temp, dim=-1)
+    log_student = F.log_softmax(student_logits / teacher_temp, dim=-1)
+    losses = [-(teacher[i] * log_student[j]).sum(-1).mean() for i in range(len(teacher)) for j in range(len(log_student)) if not (i == j)]
+    return torch.stack(losses).mean(), center_momentum * center + (1 - center_momentum) * teacher_logits.detach().mean(dim=(0, 1))
+''',
+        "the centre's momentum on the batch mean": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    teacher = F.softmax((teacher_logits.detach() - center) / teacher_temp, dim=-1)
+    log_student = F.log_softmax(student_logits / student_temp, dim=-1)
+    losses = [-(teacher[i] * log_student[j]).sum(-1).mean() for i in range(len(teacher)) for j in range(len(log_student)) if not (i == j)]
+    return torch.stack(losses).mean(), (1 - center_momentum) * center + center_momentum * teacher_logits.detach().mean(dim=(0, 1))
+''',
+        "the cross-entropy reversed (student probabilities, teacher log-probabilities)": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    teacher = F.log_softmax((teacher_logits.detach() - center) / teacher_temp, dim=-1)
+    log_student = F.softmax(student_logits / student_temp, dim=-1)
+    losses = [-(teacher[i] * log_student[j]).sum(-1).mean() for i in range(len(teacher)) for j in range(len(log_student)) if not (i == j)]
+    return torch.stack(losses).mean(), center_momentum * center + (1 - center_momentum) * teacher_logits.detach().mean(dim=(0, 1))
+''',
+        "the new centre keeps the teacher's autograd history": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    teacher = F.softmax((teacher_logits - center) / teacher_temp, dim=-1).detach()
+    log_student = F.log_softmax(student_logits / student_temp, dim=-1)
+    losses = [-(teacher[i] * log_student[j]).sum(-1).mean() for i in range(len(teacher)) for j in range(len(log_student)) if not (i == j)]
+    return torch.stack(losses).mean(), center_momentum * center + (1 - center_momentum) * teacher_logits.mean(dim=(0, 1))
+''',
+    },
 }
 
 CORRECT = {
@@ -302,6 +441,95 @@ def knn_predict(train_features, train_labels, test_features, k=20):
     return votes.scatter_add_(1, train_labels[neighbours], cosine).argmax(dim=1)
 ''',
     },
+    "patchify": {
+        "einsum, as the MAE code": '''
+def patchify(images, patch_size):
+    n, c, height, width = images.shape
+    h, w = height // patch_size, width // patch_size
+    x = images.reshape(n, c, h, patch_size, w, patch_size)
+    return torch.einsum("nchpwq->nhwpqc", x).reshape(n, h * w, patch_size ** 2 * c)
+''',
+        "Tensor.unfold twice": '''
+def patchify(images, patch_size):
+    squares = images.unfold(2, patch_size, patch_size).unfold(3, patch_size, patch_size)  # (N, C, h, w, p, p)
+    n, c, h, w = squares.shape[:4]
+    return squares.permute(0, 2, 3, 4, 5, 1).reshape(n, h * w, -1)
+''',
+        "a loop over the grid of patches": '''
+def patchify(images, patch_size):
+    n, c, height, width = images.shape
+    p = patch_size
+    patches = [images[:, :, i:i + p, j:j + p].permute(0, 2, 3, 1).reshape(n, -1)
+               for i in range(0, height, p) for j in range(0, width, p)]
+    return torch.stack(patches, dim=1)
+''',
+    },
+    "masked_patch_loss": {
+        "boolean indexing of the hidden patches": '''
+def masked_patch_loss(predictions, targets, mask, norm_pix_loss=False):
+    if norm_pix_loss:
+        targets = (targets - targets.mean(dim=-1, keepdim=True)) / torch.sqrt(targets.var(dim=-1, keepdim=True) + 1e-6)
+    return ((predictions - targets) ** 2).mean(dim=-1)[mask.bool()].mean()
+''',
+        "F.mse_loss without reduction and the standard deviation": '''
+def masked_patch_loss(predictions, targets, mask, norm_pix_loss=False):
+    if norm_pix_loss:
+        std = targets.std(dim=2, keepdim=True)
+        targets = (targets - targets.mean(dim=2, keepdim=True)) / (std ** 2 + 1e-6).sqrt()
+    per_patch = F.mse_loss(predictions, targets, reduction="none").mean(dim=2)
+    return torch.sum(per_patch * mask) / torch.sum(mask)
+''',
+        "a loop over the images, summing errors and counts": '''
+def masked_patch_loss(predictions, targets, mask, norm_pix_loss=False):
+    total, count = 0.0, 0.0
+    for pred, target, hidden in zip(predictions, targets, mask):
+        if norm_pix_loss:
+            target = (target - target.mean(-1, keepdim=True)) / (target.var(-1, keepdim=True) + 1e-6) ** 0.5
+        total = total + (((pred - target) ** 2).mean(-1) * hidden).sum()
+        count = count + hidden.sum()
+    return total / count
+''',
+    },
+    "dino_loss": {
+        "two loops and a running sum": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    with torch.no_grad():
+        targets = torch.softmax((teacher_logits - center) / teacher_temp, dim=-1)
+        new_center = center * center_momentum + teacher_logits.mean(dim=0).mean(dim=0) * (1 - center_momentum)
+    total, pairs = 0.0, 0
+    for i, target in enumerate(targets):
+        for j, logits in enumerate(student_logits):
+            if i != j:
+                total = total + torch.sum(-target * F.log_softmax(logits / student_temp, dim=-1), dim=-1).mean()
+                pairs += 1
+    return total / pairs, new_center
+''',
+        "einsum over all pairs, minus the same-view pairs": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    vt, n, _ = teacher_logits.shape
+    vs = len(student_logits)
+    p = F.softmax((teacher_logits.detach() - center) / teacher_temp, dim=-1)      # (Vt, N, K)
+    log_q = F.log_softmax(student_logits / student_temp, dim=-1)                  # (Vs, N, K)
+    cross = -torch.einsum("ink,jnk->ij", p, log_q) / n                            # (Vt, Vs)
+    same = torch.zeros_like(cross, dtype=torch.bool)
+    same[torch.arange(min(vt, vs)), torch.arange(min(vt, vs))] = True
+    loss = cross.masked_fill(same, 0.0).sum() / (vt * vs - min(vt, vs))
+    batch_center = teacher_logits.detach().reshape(-1, teacher_logits.shape[-1]).mean(dim=0)
+    return loss, torch.lerp(center, batch_center, 1 - center_momentum)
+''',
+        "F.cross_entropy with probabilities as targets": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    targets = ((teacher_logits - center) / teacher_temp).softmax(dim=-1).detach()
+    losses = []
+    for i in range(teacher_logits.shape[0]):
+        for j in range(student_logits.shape[0]):
+            if j == i:
+                continue
+            losses.append(F.cross_entropy(student_logits[j] / student_temp, targets[i]))
+    new_center = center_momentum * center + (1 - center_momentum) * teacher_logits.detach().flatten(0, 1).mean(0)
+    return sum(losses) / len(losses), new_center
+''',
+    },
 }
 
 LAB_UTILS_ONLY = {
@@ -339,6 +567,33 @@ def knn_predict(train_features, train_labels, test_features, k=20):
         next(c for c in classes
              if lab_utils.knn_accuracy(train_features, train_labels, query[None], torch.tensor([c]), k=k) == 1.0)
         for query in test_features])
+''',
+    },
+    # The package turns a patch mask into a pixel mask; nothing cuts images into patches.
+    "patchify": {
+        "vit.mask_to_pixels of an all-hidden mask": '''
+def patchify(images, patch_size):
+    grid = (images.shape[-2] // patch_size, images.shape[-1] // patch_size)
+    hidden = torch.ones(len(images), grid[0] * grid[1])
+    return vit.mask_to_pixels(hidden, grid, patch_size).float()
+''',
+    },
+    # Nor a masked loss: the pixel mask scales a loss over every pixel.
+    "masked_patch_loss": {
+        "an MSE over all values, weighted by vit.mask_to_pixels": '''
+def masked_patch_loss(predictions, targets, mask, norm_pix_loss=False):
+    hidden = vit.mask_to_pixels(mask, (1, mask.shape[1]), 1).float()
+    return F.mse_loss(predictions, targets) * hidden.mean()
+''',
+    },
+    # The package has no self-distillation: the nearest it comes is comparing the two
+    # networks' outputs after a fixed seed, with no centring and no sharpening.
+    "dino_loss": {
+        "the MSE between student and teacher logits": '''
+def dino_loss(student_logits, teacher_logits, center, student_temp=0.1, teacher_temp=0.04, center_momentum=0.9):
+    lab_utils.seed_everything(0)
+    loss = F.mse_loss(student_logits[:len(teacher_logits)], teacher_logits.detach())
+    return loss, center.clone()
 ''',
     },
 }
