@@ -70,6 +70,7 @@ def test_the_saved_tensor_meter_counts_activations_not_parameters():
 
 def test_a_dry_run_reports_and_records_what_the_full_loops_would_cost(two_steps, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SSL_LAB_RESULTS_DIR", str(tmp_path))
+    monkeypatch.setenv("SSL_LAB_PRECISION", "fp32")  # the byte counts below are float32's
     monkeypatch.setattr(dry_run, "costs", dry_run.Costs())
     lab_utils.setup("02_pretext_tasks", profile="smoke")
     model = nn.Sequential(nn.Linear(100, 50), nn.ReLU(), nn.Linear(50, 1))
