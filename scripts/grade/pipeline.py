@@ -24,9 +24,11 @@ from .execution import Job
 from .gradebook import GradebookWriter
 from .integrity import static_flags
 from .limits import Enforcer, Limits, choose_enforcer
+from .hidden import sandbox_program
 from .sandbox import check_bubblewrap
 from .scheduler import WORKER_GRACE_S, WorkerOutcome, run_all
 from .summary import NotebookOutcome, StudentOutcome
+from .text import kernel_text
 
 
 @dataclass
@@ -79,6 +81,9 @@ class Grader:
         self.outcomes: dict[str, StudentOutcome] = {}
         self.pending: dict[Path, Pending] = {}
         self.grader_errors = 0
+        # every test cell's hidden part must be written as the grader judges it: checked first
+        for trusted in self.gradebook.trusted.values():
+            trusted.hidden_tests  # noqa: B018 (raises HiddenTestError, a ValueError, with the fix)
 
     @property
     def sandbox_description(self) -> str:
@@ -165,10 +170,16 @@ class Grader:
         Job(job_id=job_id, student=student, assignment=self.settings.assignment, notebook=name,
             job_dir=str(job_dir), python=sys.executable, env=self.env, limits=asdict(self.settings.limits),
             limit_prefix=self.enforcer.prefix(job_id), integrity=integrity, graded=graded,
-            home_files=self.home_files, bwrap=self.bwrap, sandbox=sandbox).save()
+            home_files=self.home_files, bwrap=self.bwrap, sandbox=sandbox, hidden=self._hidden(name, sanitized)).save()
         self.pending[job_dir] = Pending(student, name, job_id, self.gradebook.missing_graded_cells(name, sanitized),
                                         static_flags(sanitized, editable))
         return job_dir
+
+    def _hidden(self, name: str, sanitized: nbformat.NotebookNode) -> dict:
+        """The job's hidden tests: the program for the fresh sandbox, and what the judge needs."""
+        trusted = self.gradebook.trusted[name]
+        return {"program": sandbox_program(sanitized, trusted.hidden_tests), "context": trusted.hidden_context,
+                "tests": trusted.hidden_tests}
 
     def _save_failure(self, student: str, name: str, reason: str) -> None:
         notebook = self.gradebook.trusted[name].failure_notebook(reason)
@@ -213,10 +224,11 @@ class Grader:
         if notes:
             notebook.cells.insert(0, _notes_cell(notes))
         outcome.score, outcome.max_score = self.gradebook.save(pending.student, pending.notebook, notebook)
-        outcome.failed = {gid: cell["reason"] for gid, cell in result["cells"].items() if not cell["passed"]}
+        outcome.failed = {gid: kernel_text(cell["reason"]) for gid, cell in result["cells"].items()
+                          if not cell["passed"]}
         outcome.failed.update({gid: "deleted from the notebook" for gid in pending.missing})
         outcome.note = "; ".join(notes) or None
-        outcome.review = [*(f"run time: {flag}" for flag in result["runtime_flags"]),
+        outcome.review = [*(f"run time: {kernel_text(flag)}" for flag in result["runtime_flags"]),
                           *(f"source: {flag}" for flag in pending.flags)]
 
     def _notes(self, result: dict, out_of_memory: bool, missing: list[str]) -> list[str]:
@@ -234,7 +246,7 @@ class Grader:
                          f"{self.settings.limits.output_bytes // 1024**2} MiB")
         flags = result["runtime_flags"]
         if flags:
-            shown = "; ".join(flags[:3]) + (f"; and {len(flags) - 3} more" if len(flags) > 3 else "")
+            shown = "; ".join(map(kernel_text, flags[:3])) + (f"; and {len(flags) - 3} more" if len(flags) > 3 else "")
             notes.append(f"graded cells voided, the notebook tampered with the tests: {shown}")
         return notes
 
