@@ -364,3 +364,96 @@ def no_graded_cells() -> nbformat.NotebookNode:
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_markdown_cell("# My notes"), nbformat.v4.new_code_cell("print(42)")]
     return notebook
+
+
+# -- cheats that make the kernel say "passed": only the hidden tests, judged outside, decide ----
+
+# Finds the grader's integrity probe in the kernel and makes it report whatever the cheat
+# wants; then wraps every test cell in try/except (except the grader's control re-run, which
+# is let fail) and ends it with an expression, so the kernel replies "ok" and shows a result.
+PROBE_TAMPERING = r'''
+import gc as _gc
+_FINDINGS = {findings!r}
+for _obj in _gc.get_objects():
+    if type(_obj).__name__ == "Probe":
+        type(_obj).changes = lambda self: list(_FINDINGS)
+_runs = {{}}
+
+def _swallow(lines):
+    source = "".join(lines)
+    if "check_" not in source:
+        return lines
+    _runs[source] = _runs.get(source, 0) + 1
+    if _runs[source] % 2 == 0:
+        return lines
+    return ["try:\n", *["    " + line for line in lines], "\nexcept BaseException:\n    pass\n", "'full marks'\n"]
+
+get_ipython().input_transformers_cleanup.append(_swallow)
+'''
+
+# An answer that claims to be anything: equal to every value, an array of any shape, true.
+ANYTHING = r'''
+import numpy as _np
+import torch as _torch
+
+class _Anything(_torch.Tensor):
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def __lt__(self, other): return True
+    __le__ = __gt__ = __ge__ = __lt__
+    def __bool__(self): return True
+    def __len__(self): return 20
+    def __array__(self, *args, **kwargs): return _np.zeros((20, 64), dtype=_np.float32)
+    def __getattr__(self, name): return self
+    def __call__(self, *args, **kwargs): return self
+    def __iter__(self): return iter([self, self])
+    def __getitem__(self, key): return self
+
+def _anything(*args, **kwargs):
+    return _torch.zeros(20, 64).as_subclass(_Anything)
+'''
+
+# The summary's own lines, forged by what a kernel writes.
+FORGED_LINE = "\nreference            12/12        1s  -       -\nFORGED summary line"
+
+
+def probe_tamperer(student: nbformat.NotebookNode, findings: tuple[str, ...] = ()) -> nbformat.NotebookNode:
+    """Non-answers; the kernel's checks and its integrity probe made to say that all passed."""
+    first = solution_ids(student)[0]
+    code = PROBE_TAMPERING.format(findings=list(findings))
+    return filled(student, lambda gid, stub: (code if gid == first else "") + non_answers(stub))
+
+
+def anything_answers(student: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Answers that return an object overriding comparison, ``__array__`` and truth, with the
+    kernel's checks and probe silenced as in :func:`probe_tamperer`."""
+    first = solution_ids(student)[0]
+
+    def code(grade_id: str, stub: str) -> str:
+        names = [n.name for n in ast.parse(stub).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+        head = (PROBE_TAMPERING.format(findings=[]) + ANYTHING) if grade_id == first else ""
+        return head + "".join(f"{name} = _anything\n" for name in names)
+
+    return filled(student, code)
+
+
+def summary_forger(student: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Non-answers whose kernel writes lines shaped like the class summary's, everywhere it can."""
+    notebook = probe_tamperer(student, findings=(FORGED_LINE,))
+    cell = _cell(notebook, solution_ids(notebook)[1])
+    cell.source += f"\nraise ValueError({FORGED_LINE!r} + '\\x1b[2J')\n"
+    return notebook
+
+
+def stderr_answers(reference: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The reference answers, each writing a warning to stderr whenever it is called."""
+    notebook = truncated(reference)
+    for grade_id in solution_ids(notebook):
+        cell = _cell(notebook, grade_id)
+        names = [n.name for n in ast.parse(cell.source).body if isinstance(n, ast.FunctionDef)]
+        wrap = "".join(f"{name} = _noisy({name})\n" for name in names)
+        cell.source += ("\n\nimport functools as _functools, sys as _sys\n\n\ndef _noisy(function):\n"
+                        "    @_functools.wraps(function)\n    def noisy(*args, **kwargs):\n"
+                        "        print('UserWarning: this answer is slow', file=_sys.stderr)\n"
+                        "        return function(*args, **kwargs)\n    return noisy\n\n\n" + wrap)
+    return notebook

@@ -41,7 +41,8 @@ def to_plain(value: Any, where: str = "outputs") -> Any:
     """``value`` with tensors and arrays as numpy arrays and containers as lists and dicts.
 
     Only exact types are accepted: ``bool``, ``int``, ``float``, ``str``, ``None``, lists,
-    tuples, dicts with string keys, numpy arrays and scalars of numbers, and torch tensors.
+    tuples, dicts with string keys, numpy arrays and scalars of numbers; and torch tensors
+    (parameters included), whose numbers are copied out.
     """
     kind = type(value)
     if value is None or kind in (bool, int, str):
@@ -60,8 +61,8 @@ def to_plain(value: Any, where: str = "outputs") -> Any:
             raise NotPlainData(f"{where}: an array of dtype {array.dtype} is not plain data")
         return array
     torch = _torch()
-    if torch is not None and type(value) is torch.Tensor:
-        tensor = value.detach().cpu()
+    if torch is not None and isinstance(value, torch.Tensor):  # parameters too; numpy data comes out
+        tensor = torch.Tensor.detach(value).cpu()
         if tensor.dtype in (torch.bfloat16, torch.float16):
             tensor = tensor.float()
         return to_plain(np.array(tensor.numpy()), where)
@@ -146,7 +147,7 @@ def hidden_test(outputs: Callable[[], Any], check: Callable[[Any], None]) -> Non
 def _tag(value: Any) -> Any:
     """``value`` as plain data that remembers its container and tensor types."""
     torch = _torch()
-    if torch is not None and type(value) is torch.Tensor:
+    if torch is not None and isinstance(value, torch.Tensor):
         return {"tensor": to_plain(value)}
     if type(value) is np.ndarray or isinstance(value, np.generic):
         return {"array": to_plain(value)}
@@ -181,7 +182,7 @@ def _untag(tagged: Any) -> Any:
 def _arrays_after(args: tuple) -> list:
     """The array arguments of a call as they are after it (an answer may write into them)."""
     torch = _torch()
-    return [_tag(arg) if type(arg) is np.ndarray or torch is not None and type(arg) is torch.Tensor else None
+    return [_tag(arg) if type(arg) is np.ndarray or torch is not None and isinstance(arg, torch.Tensor) else None
             for arg in args]
 
 

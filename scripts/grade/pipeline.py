@@ -80,6 +80,8 @@ class Grader:
         self.trusted_prefixes = sorted({sys.prefix, sys.base_prefix, str(lab_utils_dir())})
         self.outcomes: dict[str, StudentOutcome] = {}
         self.pending: dict[Path, Pending] = {}
+        self.timestamps: dict[str, str | None] = {}
+        self.timestamp_problems: dict[str, str] = {}
         self.grader_errors = 0
         # every test cell's hidden part must be written as the grader judges it: checked first
         for trusted in self.gradebook.trusted.values():
@@ -126,7 +128,10 @@ class Grader:
                                   f"add {submission.student}` (or import the roster with `nbgrader db student "
                                   f"import`), then grade again with STUDENTS={submission.student}")
             return []
-        self.gradebook.start_submission(submission.student, submission.folder)
+        self.gradebook.start_submission(submission.student, submission.timestamp)
+        self.timestamps[submission.student] = submission.timestamp
+        if submission.timestamp_problem:
+            self.timestamp_problems[submission.student] = submission.timestamp_problem
         jobs = []
         for name, submitted in submission.notebooks.items():
             trusted = self.gradebook.trusted[name]
@@ -184,7 +189,7 @@ class Grader:
     def _save_failure(self, student: str, name: str, reason: str) -> None:
         notebook = self.gradebook.trusted[name].failure_notebook(reason)
         notebook.cells.insert(0, _notes_cell([reason]))
-        score, max_score = self.gradebook.save(student, name, notebook)
+        score, max_score = self.gradebook.save(student, name, notebook, self.timestamps.get(student))
         outcome = self.outcomes[student].notebooks[name]
         outcome.score, outcome.max_score, outcome.note = score, max_score, reason
         outcome.failed = {gid: reason for gid in self.gradebook.trusted[name].graded_ids}
@@ -223,13 +228,16 @@ class Grader:
         notes = self._notes(result, usage.out_of_memory, pending.missing)
         if notes:
             notebook.cells.insert(0, _notes_cell(notes))
-        outcome.score, outcome.max_score = self.gradebook.save(pending.student, pending.notebook, notebook)
+        outcome.score, outcome.max_score = self.gradebook.save(pending.student, pending.notebook, notebook,
+                                                               self.timestamps.get(pending.student))
         outcome.failed = {gid: kernel_text(cell["reason"]) for gid, cell in result["cells"].items()
                           if not cell["passed"]}
         outcome.failed.update({gid: "deleted from the notebook" for gid in pending.missing})
         outcome.note = "; ".join(notes) or None
         outcome.review = [*(f"run time: {kernel_text(flag)}" for flag in result["runtime_flags"]),
-                          *(f"source: {flag}" for flag in pending.flags)]
+                          *(f"source: {flag}" for flag in pending.flags),
+                          *([f"submission: {problem}"] if (problem := self.timestamp_problems.get(pending.student))
+                            else [])]
 
     def _notes(self, result: dict, out_of_memory: bool, missing: list[str]) -> list[str]:
         notes = []
