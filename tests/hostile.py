@@ -369,22 +369,22 @@ def no_graded_cells() -> nbformat.NotebookNode:
 # -- cheats that make the kernel say "passed": only the hidden tests, judged outside, decide ----
 
 # Finds the grader's integrity probe in the kernel and makes it report whatever the cheat
-# wants; then wraps every test cell in try/except (except the grader's control re-run, which
-# is let fail) and ends it with an expression, so the kernel replies "ok" and shows a result.
+# wants; then wraps every test cell in try/except (but for the grader's control re-run) and
+# ends it with an expression, so the kernel replies "ok" and shows a result nbgrader would
+# read as full marks.
 PROBE_TAMPERING = r'''
 import gc as _gc
 _FINDINGS = {findings!r}
 for _obj in _gc.get_objects():
     if type(_obj).__name__ == "Probe":
         type(_obj).changes = lambda self: list(_FINDINGS)
-_runs = {{}}
+_first_run = {{}}
 
 def _swallow(lines):
-    source = "".join(lines)
-    if "check_" not in source:
-        return lines
-    _runs[source] = _runs.get(source, 0) + 1
-    if _runs[source] % 2 == 0:
+    # a cell's first run is swallowed; the grader's control re-run (same source, no new
+    # execution count) is let fail
+    source, count = "".join(lines), get_ipython().execution_count
+    if "check_" not in source or _first_run.setdefault(source, count) != count:
         return lines
     return ["try:\n", *["    " + line for line in lines], "\nexcept BaseException:\n    pass\n", "'full marks'\n"]
 

@@ -290,8 +290,9 @@ def test_answering_nothing_earns_nothing_whatever_the_kernel_says(graded, studen
     result = outcome(graded, student)
     assert result["score"] == 0, result["failed"]
     assert all(score == 0 for score, _ in gradebook_scores(graded.course, student).values())
-    assert all("hidden test" in reason or "not plain data" in reason or "tampered" in reason
-               or "changed what the tests rely on" in reason for reason in result["failed"].values()), result["failed"]
+    if student != "summary-forger":  # its probe reports forged findings, which void its cells first
+        # the kernel's verdict was "passed": only the hidden tests, judged outside, stopped it
+        assert all("hidden test" in reason for reason in result["failed"].values()), result["failed"]
     notebook = graded_notebook(graded.course, student)
     for cell in grade_cells(notebook).values():  # nothing the kernel sent can be read as a score
         assert all(o.output_type in ("stream", "error") for o in cell.outputs), cell.outputs
