@@ -418,7 +418,7 @@ FORGED_LINE = "\nreference            12/12        1s  -       -\nFORGED summary
 
 
 def probe_tamperer(student: nbformat.NotebookNode, findings: tuple[str, ...] = ()) -> nbformat.NotebookNode:
-    """Non-answers; the kernel's checks and its integrity probe made to say that all passed."""
+    """Non-answers; the kernel's checks made to pass and its integrity probe to report ``findings``."""
     first = solution_ids(student)[0]
     code = PROBE_TAMPERING.format(findings=list(findings))
     return filled(student, lambda gid, stub: (code if gid == first else "") + non_answers(stub))

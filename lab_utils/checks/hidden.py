@@ -218,7 +218,7 @@ def replay(body: Callable[..., None], calls: list[dict], *names: str) -> None:
                                      "(it failed or stopped before)")
             call = calls[position[0]]
             position[0] += 1
-            for arg, state in zip(args, call["args"]):
+            for arg, state in zip(args, call["args"], strict=True):  # the same call, or none
                 if state is not None:
                     _write_back(arg, _untag(state))
             return _untag(call["result"])

@@ -26,8 +26,8 @@ from .hidden import DecodedData, Judge, parse_records, visible_part
 from .integrity import ProbeCells, parse_report, tagged_line
 from .kernel import LaunchPlan, SandboxedKernelManager, SandboxStartError
 from .limits import Limits
-from .text import kernel_block, kernel_text
 from .sandbox import SandboxSpec
+from .text import kernel_block, kernel_text
 
 STARTUP_TIMEOUT_S = 120
 RESPONSIVE_TIMEOUT_S = 10  # an interrupted kernel must answer within this
@@ -349,7 +349,7 @@ class Runner:
                     continue
                 reason = verdict.reason
             else:
-                reason = record + (f" (the hidden tests ran out of time)" if run.timed_out else "")
+                reason = record + (" (the hidden tests ran out of time)" if run.timed_out else "")
             self.result.cells[grade_id] = asdict(CellResult(False, kernel_text(reason)))
 
     def _trusted_outputs(self) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import tempfile
 import time
-from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import Preprocessor

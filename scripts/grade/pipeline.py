@@ -22,9 +22,9 @@ from .course import Course, font_cache_files, kernel_environment, lab_utils_dir,
 from .discovery import Submission, discover
 from .execution import Job
 from .gradebook import GradebookWriter
+from .hidden import sandbox_program
 from .integrity import static_flags
 from .limits import Enforcer, Limits, choose_enforcer
-from .hidden import sandbox_program
 from .sandbox import check_bubblewrap
 from .scheduler import WORKER_GRACE_S, WorkerOutcome, run_all
 from .summary import NotebookOutcome, StudentOutcome
