@@ -147,6 +147,21 @@ def _steal(grade_id):
                     return f"{grade_id} from {notebook}"
     raise FileNotFoundError(f"no reference cell {grade_id}")
 
+def _stolen(grade_id, name):
+    """The reference's ``name``, or a non-answer: bound by assignment, so the grader's fresh
+    process (which runs the statements that define the answers) steals it again."""
+    try:
+        found = dict(globals())
+        for root in _course_roots():
+            for notebook in root.glob(f"solutions/*/{NOTEBOOK}"):
+                for cell in _json.loads(notebook.read_text())["cells"]:
+                    if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+                        exec("".join(cell["source"]), found)
+                        return found[name]
+    except Exception:
+        pass
+    return lambda *args, **kwargs: None
+
 def _write_gradebook():
     import sqlite3
     done = []
@@ -183,10 +198,13 @@ def _connect(host, port):
 MARKER = "THROWAWAY_TEST_COURSE"  # a course folder the thief may write to (see _writable_roots)
 
 
-def thief(grade_id: str, notebook: str, first: bool, tcp_port: int | None, steal_only: bool = False) -> str:
+def thief(grade_id: str, notebook: str, first: bool, tcp_port: int | None, steal_only: bool = False,
+          stub: str = "") -> str:
     """A solution cell that steals its answer; the first one also attacks everything else."""
     code = f"NOTEBOOK = {notebook!r}\n" + THIEF_HELPERS
     code += f'\n_attempt("steal solution {grade_id}", lambda: _steal({grade_id!r}))\n'
+    names = [n.name for n in ast.parse(stub).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))] if stub else []
+    code += "".join(f"{name} = _stolen({grade_id!r}, {name!r})\n" for name in names)
     if first and not steal_only:
         code += textwrap.dedent('''
             _attempt("read tests/answers", lambda: _need([p.read_text()[:10] for r in _course_roots()
@@ -210,7 +228,7 @@ def thief_notebook(student: nbformat.NotebookNode, name: str, tcp_port: int | No
                    steal_only: bool = False) -> nbformat.NotebookNode:
     """``steal_only``: read the answers, attack nothing else (safe to run without a sandbox)."""
     first = solution_ids(student)[0]
-    return filled(student, lambda gid, stub: thief(gid, name, gid == first, tcp_port, steal_only))
+    return filled(student, lambda gid, stub: thief(gid, name, gid == first, tcp_port, steal_only, stub))
 
 
 # -- cheats: the checks' machinery replaced ---------------------------------------------
