@@ -475,3 +475,34 @@ def stderr_answers(reference: nbformat.NotebookNode) -> nbformat.NotebookNode:
                         "        print('UserWarning: this answer is slow', file=_sys.stderr)\n"
                         "        return function(*args, **kwargs)\n    return noisy\n\n\n" + wrap)
     return notebook
+
+
+# A kernel that answers a test cell twice: the reference answers, but the first one, while
+# its test cell runs, starts a thread that sends an error for that cell after its reply.
+LATE_ERROR = r'''
+import threading as _threading, time as _time
+
+def _late_error(function):
+    def wrapper(*args, **kwargs):
+        kernel = get_ipython().kernel
+        parent = kernel.get_parent()
+
+        def send():
+            _time.sleep(2)
+            kernel.session.send(kernel.iopub_socket, "error", {"ename": "LateError", "evalue": "late",
+                                                              "traceback": []}, parent=parent)
+            kernel.session.send(kernel.shell_stream, "execute_reply", {"status": "error", "ename": "LateError",
+                                                                       "evalue": "late", "traceback": []},
+                                parent=parent, ident=parent.get("_idents"))
+        _threading.Thread(target=send, daemon=True).start()
+        return function(*args, **kwargs)
+    return wrapper
+'''
+
+
+def late_error(reference: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    notebook = truncated(reference)
+    cell = _cell(notebook, solution_ids(notebook)[0])
+    names = [n.name for n in ast.parse(cell.source).body if isinstance(n, ast.FunctionDef)]
+    cell.source = LATE_ERROR + "\n" + cell.source + "\n" + "".join(f"{n} = _late_error({n})\n" for n in names)
+    return notebook

@@ -81,6 +81,7 @@ def write_class(course: Path, tcp_port: int) -> None:
     submit(course, "anything-answers", H.anything_answers(student))
     submit(course, "summary-forger", H.summary_forger(student))
     submit(course, "stderr-answers", H.stderr_answers(reference))
+    submit(course, "late-error", H.late_error(reference))
     # submission folders holding what must never be opened, or opened blocking
     os.mkfifo(course / "submitted" / "blank" / ASSIGNMENT / "timestamp.txt")
     (course / "submitted" / "tampered-tests" / ASSIGNMENT / "timestamp.txt").symlink_to("/dev/zero")
@@ -324,3 +325,10 @@ def test_a_timestamp_that_is_not_a_plain_file_is_refused_and_the_rest_graded(gra
 def test_a_notebook_that_is_a_fifo_is_refused_with_a_reason(graded):
     result = outcome(graded, "fifo-notebook")
     assert result["score"] == 0 and "not a regular file" in result["note"], result
+
+
+def test_a_test_cell_the_kernel_answers_again_after_its_reply_fails(graded):
+    result = outcome(graded, "late-error")
+    assert result["score"] == sum(graded.points[1:]), result["failed"]
+    assert list(result["failed"]) == ["rotation_dataset_tests"], result["failed"]
+    assert "after its reply" in result["failed"]["rotation_dataset_tests"]

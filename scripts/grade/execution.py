@@ -120,6 +120,8 @@ class Runner:
         start = time.monotonic()
         try:
             with self.client.setup_kernel(cleanup_kc=True):
+                self.client.watched = {int(index) for index in self.job.graded}
+                self.client.watch_channels()
                 self._install_probe()
                 self._run_cells()
         except (SandboxStartError, DeadKernelError, RuntimeError, TimeoutError) as error:
@@ -128,6 +130,10 @@ class Runner:
             self.result.error = f"{type(error).__name__}: {error}"
         finally:
             self._kill()
+        for index, problem in self.client.late.items():  # a test cell answered twice, or late
+            grade_id = self.job.graded[str(index)]
+            if self.result.cells.get(grade_id, {}).get("passed"):
+                self.result.cells[grade_id] = asdict(CellResult(False, problem))
         if self.result.status == "graded":
             self._judge_hidden()
         self._fail_unrun()
