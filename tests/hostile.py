@@ -147,6 +147,21 @@ def _steal(grade_id):
                     return f"{grade_id} from {notebook}"
     raise FileNotFoundError(f"no reference cell {grade_id}")
 
+def _stolen(grade_id, name):
+    """The reference's ``name``, or a non-answer: bound by assignment, so the grader's fresh
+    process (which runs the statements that define the answers) steals it again."""
+    try:
+        found = dict(globals())
+        for root in _course_roots():
+            for notebook in root.glob(f"solutions/*/{NOTEBOOK}"):
+                for cell in _json.loads(notebook.read_text())["cells"]:
+                    if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+                        exec("".join(cell["source"]), found)
+                        return found[name]
+    except Exception:
+        pass
+    return lambda *args, **kwargs: None
+
 def _write_gradebook():
     import sqlite3
     done = []
@@ -183,10 +198,13 @@ def _connect(host, port):
 MARKER = "THROWAWAY_TEST_COURSE"  # a course folder the thief may write to (see _writable_roots)
 
 
-def thief(grade_id: str, notebook: str, first: bool, tcp_port: int | None, steal_only: bool = False) -> str:
+def thief(grade_id: str, notebook: str, first: bool, tcp_port: int | None, steal_only: bool = False,
+          stub: str = "") -> str:
     """A solution cell that steals its answer; the first one also attacks everything else."""
     code = f"NOTEBOOK = {notebook!r}\n" + THIEF_HELPERS
     code += f'\n_attempt("steal solution {grade_id}", lambda: _steal({grade_id!r}))\n'
+    names = [n.name for n in ast.parse(stub).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))] if stub else []
+    code += "".join(f"{name} = _stolen({grade_id!r}, {name!r})\n" for name in names)
     if first and not steal_only:
         code += textwrap.dedent('''
             _attempt("read tests/answers", lambda: _need([p.read_text()[:10] for r in _course_roots()
@@ -210,7 +228,7 @@ def thief_notebook(student: nbformat.NotebookNode, name: str, tcp_port: int | No
                    steal_only: bool = False) -> nbformat.NotebookNode:
     """``steal_only``: read the answers, attack nothing else (safe to run without a sandbox)."""
     first = solution_ids(student)[0]
-    return filled(student, lambda gid, stub: thief(gid, name, gid == first, tcp_port, steal_only))
+    return filled(student, lambda gid, stub: thief(gid, name, gid == first, tcp_port, steal_only, stub))
 
 
 # -- cheats: the checks' machinery replaced ---------------------------------------------
@@ -363,4 +381,128 @@ NOT_JSON = b"def make_rotation_dataset(images):\n    return images  # a .py file
 def no_graded_cells() -> nbformat.NotebookNode:
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_markdown_cell("# My notes"), nbformat.v4.new_code_cell("print(42)")]
+    return notebook
+
+
+# -- cheats that make the kernel say "passed": only the hidden tests, judged outside, decide ----
+
+# Finds the grader's integrity probe in the kernel and makes it report whatever the cheat
+# wants; then wraps every test cell in try/except (but for the grader's control re-run) and
+# ends it with an expression, so the kernel replies "ok" and shows a result nbgrader would
+# read as full marks.
+PROBE_TAMPERING = r'''
+import gc as _gc
+_FINDINGS = {findings!r}
+for _obj in _gc.get_objects():
+    if type(_obj).__name__ == "Probe":
+        type(_obj).changes = lambda self: list(_FINDINGS)
+_first_run = {{}}
+
+def _swallow(lines):
+    # a cell's first run is swallowed; the grader's control re-run (same source, no new
+    # execution count) is let fail
+    source, count = "".join(lines), get_ipython().execution_count
+    if "check_" not in source or _first_run.setdefault(source, count) != count:
+        return lines
+    return ["try:\n", *["    " + line for line in lines], "\nexcept BaseException:\n    pass\n", "'full marks'\n"]
+
+get_ipython().input_transformers_cleanup.append(_swallow)
+'''
+
+# An answer that claims to be anything: equal to every value, an array of any shape, true.
+ANYTHING = r'''
+import numpy as _np
+import torch as _torch
+
+class _Anything(_torch.Tensor):
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def __lt__(self, other): return True
+    __le__ = __gt__ = __ge__ = __lt__
+    def __bool__(self): return True
+    def __len__(self): return 20
+    def __array__(self, *args, **kwargs): return _np.zeros((20, 64), dtype=_np.float32)
+    def __getattr__(self, name): return self
+    def __call__(self, *args, **kwargs): return self
+    def __iter__(self): return iter([self, self])
+    def __getitem__(self, key): return self
+
+def _anything(*args, **kwargs):
+    return _torch.zeros(20, 64).as_subclass(_Anything)
+'''
+
+# The summary's own lines, forged by what a kernel writes.
+FORGED_LINE = "\nreference            12/12        1s  -       -\nFORGED summary line"
+
+
+def probe_tamperer(student: nbformat.NotebookNode, findings: tuple[str, ...] = ()) -> nbformat.NotebookNode:
+    """Non-answers; the kernel's checks made to pass and its integrity probe to report ``findings``."""
+    first = solution_ids(student)[0]
+    code = PROBE_TAMPERING.format(findings=list(findings))
+    return filled(student, lambda gid, stub: (code if gid == first else "") + non_answers(stub))
+
+
+def anything_answers(student: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Answers that return an object overriding comparison, ``__array__`` and truth, with the
+    kernel's checks and probe silenced as in :func:`probe_tamperer`."""
+    first = solution_ids(student)[0]
+
+    def code(grade_id: str, stub: str) -> str:
+        names = [n.name for n in ast.parse(stub).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+        head = (PROBE_TAMPERING.format(findings=[]) + ANYTHING) if grade_id == first else ""
+        return head + "".join(f"{name} = _anything\n" for name in names)
+
+    return filled(student, code)
+
+
+def summary_forger(student: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Non-answers whose kernel writes lines shaped like the class summary's, everywhere it can."""
+    notebook = probe_tamperer(student, findings=(FORGED_LINE,))
+    cell = _cell(notebook, solution_ids(notebook)[1])
+    cell.source += f"\nraise ValueError({FORGED_LINE!r} + '\\x1b[2J')\n"
+    return notebook
+
+
+def stderr_answers(reference: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The reference answers, each writing a warning to stderr whenever it is called."""
+    notebook = truncated(reference)
+    for grade_id in solution_ids(notebook):
+        cell = _cell(notebook, grade_id)
+        names = [n.name for n in ast.parse(cell.source).body if isinstance(n, ast.FunctionDef)]
+        wrap = "".join(f"{name} = _noisy({name})\n" for name in names)
+        cell.source += ("\n\nimport functools as _functools, sys as _sys\n\n\ndef _noisy(function):\n"
+                        "    @_functools.wraps(function)\n    def noisy(*args, **kwargs):\n"
+                        "        print('UserWarning: this answer is slow', file=_sys.stderr)\n"
+                        "        return function(*args, **kwargs)\n    return noisy\n\n\n" + wrap)
+    return notebook
+
+
+# A kernel that answers a test cell twice: the reference answers, but the first one, while
+# its test cell runs, starts a thread that sends an error for that cell after its reply.
+LATE_ERROR = r'''
+import threading as _threading, time as _time
+
+def _late_error(function):
+    def wrapper(*args, **kwargs):
+        kernel = get_ipython().kernel
+        parent = kernel.get_parent()
+
+        def send():
+            _time.sleep(2)
+            kernel.session.send(kernel.iopub_socket, "error", {"ename": "LateError", "evalue": "late",
+                                                              "traceback": []}, parent=parent)
+            kernel.session.send(kernel.shell_stream, "execute_reply", {"status": "error", "ename": "LateError",
+                                                                       "evalue": "late", "traceback": []},
+                                parent=parent, ident=parent.get("_idents"))
+        _threading.Thread(target=send, daemon=True).start()
+        return function(*args, **kwargs)
+    return wrapper
+'''
+
+
+def late_error(reference: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    notebook = truncated(reference)
+    cell = _cell(notebook, solution_ids(notebook)[0])
+    names = [n.name for n in ast.parse(cell.source).body if isinstance(n, ast.FunctionDef)]
+    cell.source = LATE_ERROR + "\n" + cell.source + "\n" + "".join(f"{n} = _late_error({n})\n" for n in names)
     return notebook

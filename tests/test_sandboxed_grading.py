@@ -26,6 +26,7 @@ from support import ROOT
 
 SECRET = "grader-secret-do-not-leak"
 UNKNOWN = "not-on-the-roster"
+NEWLINE_ID = "trailing-newline\n"  # passes a `$`-anchored id check
 ASSIGNMENT, NOTEBOOK, LIMITS, submit = H.ASSIGNMENT, H.NOTEBOOK, H.LIMITS, H.submit
 
 
@@ -46,6 +47,8 @@ def fingerprint(course: Path) -> dict[str, str]:
             continue
         if path.is_symlink():
             hashes[str(relative)] = "link:" + os.readlink(path)
+        elif path.is_fifo():
+            hashes[str(relative)] = "fifo"
         elif path.is_file():
             hashes[str(relative)] = hashlib.sha256(path.read_bytes()).hexdigest()
         else:
@@ -74,11 +77,23 @@ def write_class(course: Path, tcp_port: int) -> None:
     symlink.symlink_to(course / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
     submit(course, UNKNOWN, reference)
     submit(course, "bad name!", reference)
+    # cheats the kernel's own verdict cannot see: only the hidden tests, judged outside, decide
+    submit(course, "anything-answers", H.anything_answers(student))
+    submit(course, "summary-forger", H.summary_forger(student))
+    submit(course, "stderr-answers", H.stderr_answers(reference))
+    submit(course, "late-error", H.late_error(reference))
+    # submission folders holding what must never be opened, or opened blocking
+    os.mkfifo(course / "submitted" / "blank" / ASSIGNMENT / "timestamp.txt")
+    (course / "submitted" / "tampered-tests" / ASSIGNMENT / "timestamp.txt").symlink_to("/dev/zero")
+    fifo = course / "submitted" / "fifo-notebook" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    fifo.parent.mkdir(parents=True)
+    os.mkfifo(fifo)
+    submit(course, NEWLINE_ID, reference)
 
 
 def roster(course: Path) -> None:
     """Every student but UNKNOWN is on the roster (nbgrader_config.py: create_student = False)."""
-    students = [p.name for p in (course / "submitted").iterdir() if p.name not in (UNKNOWN, "bad name!")]
+    students = [p.name for p in (course / "submitted").iterdir() if p.name not in (UNKNOWN, "bad name!", NEWLINE_ID)]
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "ssl-lab") as gradebook:
         for student in students:
             gradebook.add_student(student)
@@ -227,7 +242,7 @@ def test_unreadable_submissions_score_zero_with_a_reason_in_the_feedback(graded,
 
 
 def test_unknown_students_are_reported_not_graded(graded):
-    for student in (UNKNOWN, "bad name!"):
+    for student in (UNKNOWN, "bad name!", NEWLINE_ID):
         assert graded.students[student]["not_graded"], student
         assert not (graded.course / "autograded" / student).exists()
     assert "roster" in graded.students[UNKNOWN]["not_graded"]
@@ -238,7 +253,8 @@ def test_unknown_students_are_reported_not_graded(graded):
 def test_plain_nbgrader_autograde_refuses_and_names_make_grade(graded):
     before = hashlib.sha256((graded.course / "gradebook.db").read_bytes()).hexdigest()
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    run = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"],
+    # one student: nbgrader itself would block on the FIFO other submissions hold
+    run = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force", "--student", "reference"],
                          cwd=graded.course, capture_output=True, text=True, env=env)
     assert run.returncode != 0
     assert "make grade ASSIGNMENT=" in run.stdout + run.stderr
@@ -262,3 +278,57 @@ def test_make_grade_runs_the_grader_with_the_smoke_profile():
     assert run.returncode == 0, run.stderr
     command = run.stdout.strip().splitlines()[-1]
     assert "-m scripts.grade 01_intro" in command and "--workers 3" in command and "--profile smoke" in command
+
+
+@pytest.mark.parametrize("student", ["anything-answers", "summary-forger"])
+def test_answering_nothing_earns_nothing_whatever_the_kernel_says(graded, student):
+    """The kernel's checks are silenced, its probe reports what the cheat wants, its test cells
+    end with a result nbgrader would read as full marks, its answers claim to equal anything
+    (a tensor subclass overriding comparison, truth and ``__array__``): the points come from
+    the hidden tests, run afresh and judged outside the sandbox."""
+    result = outcome(graded, student)
+    assert result["score"] == 0, result["failed"]
+    assert all(score == 0 for score, _ in gradebook_scores(graded.course, student).values())
+    if student != "summary-forger":  # its probe reports forged findings, which void its cells first
+        # the kernel's verdict was "passed": only the hidden tests, judged outside, stopped it
+        assert all(reason.startswith(("hidden test failed", "running the answer on the hidden inputs failed"))
+                   for reason in result["failed"].values()), result["failed"]
+    notebook = graded_notebook(graded.course, student)
+    for cell in grade_cells(notebook).values():  # nothing the kernel sent can be read as a score
+        assert all(o.output_type in ("stream", "error") for o in cell.outputs), cell.outputs
+        assert all(o.name == "stdout" for o in cell.outputs if o.output_type == "stream")
+
+
+def test_a_correct_answer_that_writes_to_stderr_keeps_its_points(graded):
+    result = outcome(graded, "stderr-answers")
+    assert result["score"] == result["max_score"] == sum(graded.points), result["failed"]
+    notebook = graded_notebook(graded.course, "stderr-answers")
+    assert any("this answer is slow" in o.get("text", "") for cell in grade_cells(notebook).values()
+               for o in cell.outputs), "the warning is still shown in the feedback"
+
+
+def test_kernel_text_cannot_forge_lines_of_the_summary(graded):
+    lines = graded.run.stdout.splitlines()
+    assert not [line for line in lines if line.startswith(("FORGED", "reference            12/12"))], lines
+    assert "\\x0aFORGED summary line" in graded.run.stdout, "the forged finding is shown, escaped, on one line"
+    assert "\x1b" not in graded.run.stdout, "no terminal escape sequence a kernel wrote reaches the summary"
+
+
+@pytest.mark.parametrize("student", ["blank", "tampered-tests"])  # a FIFO, a link to /dev/zero
+def test_a_timestamp_that_is_not_a_plain_file_is_refused_and_the_rest_graded(graded, student):
+    result = outcome(graded, student)
+    assert len(result["failed"]) == len(graded.points), result  # graded: every test cell has its verdict
+    assert any("timestamp.txt" in item and "without a submission time" in item for item in result["review"]), result
+    assert not (graded.course / "autograded" / student / ASSIGNMENT / "timestamp.txt").exists()
+
+
+def test_a_notebook_that_is_a_fifo_is_refused_with_a_reason(graded):
+    result = outcome(graded, "fifo-notebook")
+    assert result["score"] == 0 and "not a regular file" in result["note"], result
+
+
+def test_a_test_cell_the_kernel_answers_again_after_its_reply_fails(graded):
+    result = outcome(graded, "late-error")
+    assert result["score"] == sum(graded.points[1:]), result["failed"]
+    assert list(result["failed"]) == ["rotation_dataset_tests"], result["failed"]
+    assert "after its reply" in result["failed"]["rotation_dataset_tests"]

@@ -60,6 +60,19 @@ def signed_sequences(n: int, length: int, amplitude: float = 2.5) -> torch.Tenso
     return (size * mixed / mixed.abs().amax(dim=1, keepdim=True)).unsqueeze(1)
 
 
+def reconstruction_jacobian(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The Jacobian ``(length, length)`` of ``model``'s reconstruction at one sequence ``x`` ``(1, 1, length)``."""
+    model.eval()
+    flat = x.flatten().detach()
+    return torch.autograd.functional.jacobian(lambda v: model(v.view_as(x)).flatten(), flat)
+
+
+def jacobian_rank(jacobian: torch.Tensor) -> int:
+    """The numerical rank of a Jacobian (singular values above 1e-4 of the largest)."""
+    singular = torch.linalg.svdvals(jacobian.double())
+    return int((singular > 1e-4 * singular.max().clamp(min=1e-12)).sum())
+
+
 def bottleneck_rank(model: nn.Module, x: torch.Tensor) -> int:
     """The rank of the Jacobian of ``model`` at one sequence ``x`` ``(1, 1, length)``.
 
@@ -67,12 +80,7 @@ def bottleneck_rank(model: nn.Module, x: torch.Tensor) -> int:
     Jacobian (length x length) is a product through a k-dimensional space: its rank is at
     most ``k``. A shortcut around the code makes it larger.
     """
-    model.eval()
-    flat = x.flatten().detach()
-    jacobian = torch.autograd.functional.jacobian(
-        lambda v: model(v.view_as(x)).flatten(), flat)
-    singular = torch.linalg.svdvals(jacobian.double())
-    return int((singular > 1e-4 * singular.max().clamp(min=1e-12)).sum())
+    return jacobian_rank(reconstruction_jacobian(model, x))
 
 
 def check_sequence_autoencoder(autoencoder_class: type[nn.Module]) -> None:

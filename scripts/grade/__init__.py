@@ -1,9 +1,11 @@
 """Sandboxed, parallel autograding of a whole class: ``make grade ASSIGNMENT=<assignment>``.
 
 Each student's kernel runs in a bubblewrap sandbox (no network, no course directory, a
-size-limited scratch folder) under memory, process and time limits; the trusted grading
-process restores the test cells from the gradebook, runs integrity probes around every
-graded cell and is the only one that writes the gradebook.
+size-limited scratch folder) under memory, process and time limits and runs the test
+cells' visible checks; the hidden tests run the student's definitions in a fresh sandboxed
+process that returns plain data, and are judged by the trusted grading process, which
+also runs integrity probes around every graded cell and is the only one that writes the
+gradebook.
 
 Modules, one concern each:
 
@@ -15,6 +17,10 @@ Modules, one concern each:
 - ``kernel``: a jupyter kernel manager that starts the kernel inside the sandbox;
 - ``client``: an nbclient client that caps the output it keeps;
 - ``integrity``: probes run in the kernel around graded cells, and static flags on the source;
+- ``hidden``: each test cell's hidden part: what the fresh process runs, and the judge;
+- ``evaluate``: the harness of that fresh process (copied into its sandbox);
+- ``fresh``: starting it in a new sandbox and reading its results, bounded;
+- ``text``: what a kernel wrote, escaped and cut before it is shown;
 - ``execution``: one submission executed in a worker process;
 - ``gradebook``: sanitising notebooks and saving grades (the parent process only);
 - ``scheduler``: the pool of workers;

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 import nbformat
+from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
 
 OUTPUT_TYPES = {"stream", "display_data", "execute_result", "error", "update_display_data"}
@@ -73,6 +74,31 @@ class CappedClient(NotebookClient):
         self.timed_out = False  # set when a cell ran past the time limit (it was interrupted)
         self.saw_idle = False  # the kernel's "idle" for the last cell arrived on iopub
         self.on_cell_executed = self._record_reply
+        self.watched: set[int] = set()  # cells whose later replies and errors are watched (test cells)
+        self.finished: dict[str, int] = {}  # request id of a watched cell that got its reply -> cell
+        self.late: dict[int, str] = {}  # watched cell -> what the kernel sent for it after its reply
+
+    def watch_channels(self) -> None:
+        """See every message the client reads, to catch replies and errors sent too late."""
+        for channel in (self.kc.shell_channel, self.kc.iopub_channel):
+            if getattr(channel, "_watched", False):
+                continue
+            original = channel.get_msg
+
+            async def get_msg(*args, _original=original, **kwargs):
+                msg = await ensure_async(_original(*args, **kwargs))
+                self._observe(msg)
+                return msg
+
+            channel.get_msg, channel._watched = get_msg, True
+
+    def _observe(self, msg: dict) -> None:
+        """A reply or an error for a test cell that already got its reply voids that cell."""
+        parent = (msg.get("parent_header") or {}).get("msg_id")
+        index = self.finished.get(parent) if isinstance(parent, str) else None
+        kind = msg.get("msg_type") or msg.get("header", {}).get("msg_type")
+        if index is not None and kind in ("execute_reply", "error"):
+            self.late.setdefault(index, f"the kernel sent another {kind} for this cell after its reply")
 
     def process_message(self, msg: dict, cell: nbformat.NotebookNode, cell_index: int):
         msg_type = msg["msg_type"]
@@ -103,6 +129,7 @@ class CappedClient(NotebookClient):
         self.kc.iopub_channel.close()
         self.kc._iopub_channel = None
         self.kc.iopub_channel  # noqa: B018 (the property connects a new socket)
+        self.watch_channels()
         time.sleep(0.5)  # the new subscription must reach the kernel before it publishes
 
     async def _async_handle_timeout(self, timeout: int, cell: nbformat.NotebookNode | None = None):
@@ -113,6 +140,9 @@ class CappedClient(NotebookClient):
         """Like nbgrader's Execute: an error reply without an error output still fails the cell."""
         content = execute_reply["content"]
         self.replies[cell_index] = content["status"]
+        parent = (execute_reply.get("parent_header") or {}).get("msg_id")
+        if cell_index in self.watched and not self.uncapped and isinstance(parent, str):
+            self.finished[parent] = cell_index
         if content["status"] != "error":
             return
         if any(o.output_type == "error" and o.get("ename") == content.get("ename") for o in cell.outputs):

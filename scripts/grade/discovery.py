@@ -17,7 +17,8 @@ from pathlib import Path
 
 import nbformat
 
-STUDENT_ID = re.compile(r"^[A-Za-z0-9_@+\-][A-Za-z0-9_.@+\-]{0,99}$")
+STUDENT_ID = re.compile(r"[A-Za-z0-9_@+\-][A-Za-z0-9_.@+\-]{0,99}")  # whole name: fullmatch
+TIMESTAMP_BYTES = 1024
 
 
 @dataclass
@@ -35,6 +36,8 @@ class Submission:
     notebooks: dict[str, SubmittedNotebook] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)  # files that are not expected notebooks
     problem: str | None = None  # why the whole submission is not graded
+    timestamp: str | None = None  # timestamp.txt's text, read safely
+    timestamp_problem: str | None = None  # why timestamp.txt was not used (graded without a time)
 
 
 def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
@@ -53,24 +56,39 @@ def parse_shard(text: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
+def read_plain_file(path: Path, max_bytes: int) -> tuple[bytes | None, str | None]:
+    """The bytes of ``path`` if it is a regular file of at most ``max_bytes``, else why not.
+
+    Opened without following a symbolic link and without blocking (a FIFO or a device put in
+    its place is refused, never waited on); the checks are made on the opened file itself.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        if os.path.islink(path):
+            return None, "is a symbolic link, not a file: it is not followed"
+        return None, f"cannot be read ({error.strerror})"
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return None, "is not a regular file (a folder, a pipe or a device): it is not opened"
+        if info.st_size > max_bytes:
+            return None, (f"is {info.st_size / 1024**2:.1f} MiB, more than the "
+                          f"{max_bytes / 1024**2:.1f} MiB allowed")
+        try:
+            raw = handle.read(max_bytes + 1)
+        except OSError as error:
+            return None, f"cannot be read ({error.strerror})"
+    if len(raw) > max_bytes:
+        return None, f"is larger than the {max_bytes / 1024**2:.1f} MiB allowed"
+    return raw, None
+
+
 def read_notebook(path: Path, max_bytes: int) -> tuple[nbformat.NotebookNode | None, str | None]:
     """The notebook in ``path``, or None and what is wrong with the file."""
-    try:
-        info = os.lstat(path)
-    except OSError as error:
-        return None, f"cannot be read ({error.strerror})"
-    if stat.S_ISLNK(info.st_mode):
-        return None, "is a symbolic link, not a file: it is not followed"
-    if not stat.S_ISREG(info.st_mode):
-        return None, "is not a regular file"
-    if info.st_size > max_bytes:
-        return None, f"is {info.st_size / 1024**2:.0f} MiB, more than the {max_bytes / 1024**2:.0f} MiB allowed"
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb") as handle:
-            raw = handle.read(max_bytes + 1)
-    except OSError as error:
-        return None, f"cannot be read ({error.strerror})"
+    raw, problem = read_plain_file(path, max_bytes)
+    if raw is None:
+        return None, problem
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
@@ -104,7 +122,7 @@ def discover(submitted: Path, assignment: str, notebook_names: list[str], max_by
 
 def _submission(student: str, folder: Path, notebook_names: list[str], max_bytes: int) -> Submission:
     submission = Submission(student, folder)
-    if not STUDENT_ID.match(student):
+    if not STUDENT_ID.fullmatch(student):
         submission.problem = (f"the folder name {student!r} is not a valid student id "
                               "(letters, digits and _ . @ + - only)")
         return submission
@@ -116,9 +134,30 @@ def _submission(student: str, folder: Path, notebook_names: list[str], max_bytes
         if entry.name.endswith(".ipynb") and name in notebook_names:
             notebook, problem = read_notebook(entry, max_bytes)
             submission.notebooks[name] = SubmittedNotebook(name, entry, notebook, problem)
-        elif entry.name != "timestamp.txt":
+        elif entry.name == "timestamp.txt":
+            _read_timestamp(submission, entry)
+        else:
             submission.ignored.append(entry.name)
     for name in notebook_names:
         submission.notebooks.setdefault(
             name, SubmittedNotebook(name, folder / f"{name}.ipynb", problem="was not submitted"))
     return submission
+
+
+def _read_timestamp(submission: Submission, path: Path) -> None:
+    """nbgrader's submission time, when ``timestamp.txt`` is a small plain file with a valid time."""
+    from nbgrader.utils import parse_utc
+
+    raw, problem = read_plain_file(path, TIMESTAMP_BYTES)
+    text = None
+    if raw is not None:
+        try:
+            text = raw.decode("utf-8").strip()
+            parse_utc(text)
+        except (UnicodeDecodeError, ValueError, OverflowError):
+            problem = "does not hold a valid time"
+    if problem:
+        submission.timestamp_problem = (f"timestamp.txt {problem}: graded without a submission time "
+                                        "(no late penalty applied)")
+    else:
+        submission.timestamp = text

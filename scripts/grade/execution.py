@@ -21,10 +21,13 @@ import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from .client import CappedClient, not_run_output
+from .fresh import run_fresh
+from .hidden import DecodedData, Judge, parse_records, visible_part
 from .integrity import ProbeCells, parse_report, tagged_line
 from .kernel import LaunchPlan, SandboxedKernelManager, SandboxStartError
 from .limits import Limits
 from .sandbox import SandboxSpec
+from .text import kernel_block, kernel_text
 
 STARTUP_TIMEOUT_S = 120
 RESPONSIVE_TIMEOUT_S = 10  # an interrupted kernel must answer within this
@@ -48,6 +51,8 @@ class Job:
     home_files: dict[str, str]  # path under the home folder -> file to copy there
     bwrap: str | None = None
     sandbox: dict | None = None
+    # the hidden tests: "program" (run in a fresh sandbox), "context" and "tests" (the judge's)
+    hidden: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls, job_dir: Path) -> Job:
@@ -115,6 +120,8 @@ class Runner:
         start = time.monotonic()
         try:
             with self.client.setup_kernel(cleanup_kc=True):
+                self.client.watched = {int(index) for index in self.job.graded}
+                self.client.watch_channels()
                 self._install_probe()
                 self._run_cells()
         except (SandboxStartError, DeadKernelError, RuntimeError, TimeoutError) as error:
@@ -123,9 +130,16 @@ class Runner:
             self.result.error = f"{type(error).__name__}: {error}"
         finally:
             self._kill()
+        for index, problem in self.client.late.items():  # a test cell answered twice, or late
+            grade_id = self.job.graded[str(index)]
+            if self.result.cells.get(grade_id, {}).get("passed"):
+                self.result.cells[grade_id] = asdict(CellResult(False, problem))
+        if self.result.status == "graded":
+            self._judge_hidden()
         self._fail_unrun()
         self.result.truncated_output = bool(self.client.truncated_cells)
         self._note_truncation()
+        self._trusted_outputs()
         self.result.wall_s = round(time.monotonic() - start, 2)
         self.result.cpu_s = round(sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
                                       for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)), 2)
@@ -202,9 +216,18 @@ class Runner:
             if cell.cell_type != "code":
                 continue
             where = _describe(cell, index)
+            # a test cell runs its visible checks only: the hidden tests never enter the kernel
+            run = cell
+            if str(index) in self.job.graded:
+                run = copy.deepcopy(cell)
+                run.source = visible_part(cell.source)
             try:
                 self.client.timed_out = False
-                self._execute(cell, index)
+                self.client.replies.pop(index, None)
+                try:
+                    self._execute(run, index)
+                finally:
+                    cell.outputs = run.outputs
                 if self.client.timed_out and not self._responsive(index):
                     self.result.stopped = (f"{where} ran longer than {self.limits.cell_timeout_s} s "
                                            "and ignored the interrupt")
@@ -225,7 +248,7 @@ class Runner:
                 return
             grade_id = self.job.graded.get(str(index))
             if grade_id is not None:
-                self._judge(cell, index, grade_id)
+                self._judge(run, cell, index, grade_id)
 
     def _responsive(self, index: int) -> bool:
         """After an interrupted cell: does the kernel run a trivial cell within the grace period?"""
@@ -237,11 +260,21 @@ class Runner:
             self.client.timeout = self.limits.cell_timeout_s
         return not self.client.timed_out
 
-    def _judge(self, cell: nbformat.NotebookNode, index: int, grade_id: str) -> None:
+    def _judge(self, run: nbformat.NotebookNode, cell: nbformat.NotebookNode, index: int, grade_id: str) -> None:
+        """The kernel's part of a test cell's verdict: its visible checks ran without error.
+
+        Only a reply whose status is ``"ok"``, to this cell's own request, counts; the points
+        themselves come from the hidden tests (:meth:`_judge_hidden`).
+        """
         if not passed(cell):
             self.result.cells[grade_id] = asdict(CellResult(False, _error_text(cell)))
             return
-        reason = self._integrity_problem(cell, index, grade_id)
+        if self.client.replies.get(index) != "ok":
+            reply = self.client.replies.get(index)
+            self.result.cells[grade_id] = asdict(CellResult(False, "the kernel did not answer this cell with "
+                                                                   f"status ok (it answered {kernel_text(reply, 40)})"))
+            return
+        reason = self._integrity_problem(run, index, grade_id)
         if reason:
             cell.outputs.append(nbformat.v4.new_output(
                 "error", ename="GradingIntegrityError", evalue=reason,
@@ -286,6 +319,63 @@ class Runner:
             return True  # a probe that does not answer is a bypass as much as a passing control
         return passed(control)
 
+    def _judge_hidden(self) -> None:
+        """The points: every test cell the kernel passed is judged again on the hidden inputs.
+
+        The student's definitions run in a fresh sandboxed process that returns plain data;
+        each ``hidden_check`` runs here, outside the sandbox. A cell passes only if both pass.
+        """
+        asked = [gid for gid, cell in self.result.cells.items() if cell["passed"]]
+        if not asked:
+            return
+        hidden = self.job.hidden
+        try:
+            judge = Judge(hidden["context"], hidden["tests"])
+        except Exception as error:  # the release notebook's own statements: the grading machine's problem
+            self.result.status = "error"
+            self.result.error = f"the hidden tests' trusted setup failed: {type(error).__name__}: {error}"
+            return
+        program = {**hidden["program"], "tests": [t for t in hidden["program"]["tests"] if t["id"] in asked]}
+        sandbox = SandboxSpec(**{**self.job.sandbox, "read_only": tuple(self.job.sandbox["read_only"])}) \
+            if self.job.sandbox else None
+        run = run_fresh(python=self.job.python, job_dir=Path(self.job.job_dir), assignment=self.job.assignment,
+                        env=self.job.env, limit_prefix=self.job.limit_prefix, bwrap=self.job.bwrap,
+                        sandbox=sandbox, program=program, test_timeout_s=self.limits.cell_timeout_s,
+                        max_bytes=self.limits.message_bytes)
+        print(f"{run.wall_s:7.2f} s  hidden tests of {len(asked)} cells", file=sys.stderr, flush=True)
+        self.result.kernel_log += "\n[hidden tests]\n" + run.log
+        records = parse_records(run.output, asked, self.limits.message_bytes)
+        for grade_id in asked:
+            record = records[grade_id]
+            if run.too_large:
+                reason = f"the hidden tests' outputs were larger than {self.limits.message_bytes} bytes"
+            elif isinstance(record, DecodedData):
+                verdict = judge.judge(grade_id, record.value)
+                if verdict.passed:
+                    continue
+                reason = verdict.reason
+            else:
+                reason = record + (" (the hidden tests ran out of time)" if run.timed_out else "")
+            self.result.cells[grade_id] = asdict(CellResult(False, kernel_text(reason)))
+
+    def _trusted_outputs(self) -> None:
+        """Each test cell's outputs, rebuilt: the kernel's as plain text, then the grader's verdict.
+
+        nbgrader scores a test cell by its outputs (an error or a stderr line: zero; an
+        ``execute_result``: partial credit). Here nothing the kernel sent can be read as a
+        score: its outputs become one stdout text, and only a failed verdict adds an error.
+        """
+        for index_text, grade_id in self.job.graded.items():
+            cell = self.notebook.cells[int(index_text)]
+            verdict = self.result.cells.get(grade_id, {"passed": False, "reason": "not run"})
+            text = "".join(_output_text(output) for output in cell.get("outputs", []))
+            outputs = [nbformat.v4.new_output("stream", name="stdout", text=kernel_block(text))] if text else []
+            if not verdict["passed"]:
+                reason = kernel_text(verdict["reason"] or "failed")
+                outputs.append(nbformat.v4.new_output("error", ename="TestFailed", evalue=reason,
+                                                      traceback=[f"TestFailed: {reason}"]))
+            cell.outputs = outputs
+
     def _fail_unrun(self) -> None:
         """Graded cells that never got a verdict fail, with the reason the notebook stopped."""
         reason = self.result.stopped or "the notebook stopped before this cell"
@@ -320,7 +410,18 @@ def passed(cell: nbformat.NotebookNode) -> bool:
 
 def _error_text(cell: nbformat.NotebookNode) -> str:
     errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
-    return f"{errors[-1].ename}: {errors[-1].evalue}"[:300] if errors else "failed"
+    return kernel_text(f"{errors[-1].ename}: {errors[-1].evalue}", 300) if errors else "failed"
+
+
+def _output_text(output: nbformat.NotebookNode) -> str:
+    """What one kernel output says, as text (never as a score)."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        return str(output.get("text", ""))
+    if kind == "error":
+        return "\n".join(map(str, output.get("traceback") or [f"{output.get('ename')}: {output.get('evalue')}"])) + "\n"
+    data = output.get("data", {})
+    return f"{data['text/plain']}\n" if isinstance(data, dict) and "text/plain" in data else ""
 
 
 def prepare_home(job: Job) -> None:

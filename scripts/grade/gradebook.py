@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import tempfile
 import time
-from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import Preprocessor
@@ -28,7 +27,7 @@ from nbgrader.preprocessors import (
     OverwriteKernelspec,
     SaveAutoGrades,
 )
-from nbgrader.utils import determine_grade
+from nbgrader.utils import determine_grade, parse_utc
 from sqlalchemy.exc import IntegrityError
 
 from .client import not_run_output
@@ -114,9 +113,9 @@ class GradebookWriter:
         return {"nbgrader": {"student": student, "assignment": self.assignment, "notebook": notebook,
                              "db_url": self.course.db_url}}
 
-    def start_submission(self, student: str, folder: Path) -> None:
-        """Create the student (if allowed) and the submission, with its timestamp."""
-        timestamp = self.course.coursedir.get_existing_timestamp(str(folder))
+    def start_submission(self, student: str, timestamp_text: str | None) -> None:
+        """Create the student (if allowed) and the submission, with its timestamp (read safely)."""
+        timestamp = parse_utc(timestamp_text) if timestamp_text else None
         with self._open() as gradebook:
             gradebook.update_or_create_student(student)
             if timestamp:
@@ -145,7 +144,8 @@ class GradebookWriter:
             cell.outputs = [not_run_output(f"the test cell {grade_id} was deleted from the submitted notebook")]
             notebook.cells.append(cell)
 
-    def save(self, student: str, name: str, notebook: nbformat.NotebookNode) -> tuple[float, float]:
+    def save(self, student: str, name: str, notebook: nbformat.NotebookNode,
+             timestamp_text: str | None = None) -> tuple[float, float]:
         """Score ``notebook`` with nbgrader's rules, save the grades, write the autograded copy.
 
         Returns:
@@ -155,12 +155,13 @@ class GradebookWriter:
         resources = self.resources(student, name)
         for preprocessor in (LimitOutput(), SaveAutoGrades(), AssignLatePenalties(parent=None)):
             notebook, resources = preprocessor.preprocess(notebook, resources)
-        self._write_autograded(student, name, notebook)
+        self._write_autograded(student, name, notebook, timestamp_text)
         score = sum(determine_grade(cell)[0] or 0 for cell in notebook.cells
                     if cell.metadata.get("nbgrader", {}).get("grade"))
         return score, self.trusted[name].autograded_max_score
 
-    def _write_autograded(self, student: str, name: str, notebook: nbformat.NotebookNode) -> None:
+    def _write_autograded(self, student: str, name: str, notebook: nbformat.NotebookNode,
+                          timestamp_text: str | None) -> None:
         folder = self.course.folder("autograded") / student / self.assignment
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.ipynb"
@@ -168,10 +169,9 @@ class GradebookWriter:
             path.unlink()
         nbformat.write(notebook, path)
         path.chmod(0o444)  # as nbgrader leaves autograded files
-        timestamp = self.course.folder("submitted") / student / self.assignment / "timestamp.txt"
-        if timestamp.is_file() and not timestamp.is_symlink() and timestamp.stat().st_size < 1024:
-            (folder / "timestamp.txt").unlink(missing_ok=True)
-            (folder / "timestamp.txt").write_text(timestamp.read_text())
+        (folder / "timestamp.txt").unlink(missing_ok=True)
+        if timestamp_text:  # read once, safely, by discovery: the submitted file is never reopened
+            (folder / "timestamp.txt").write_text(timestamp_text)
 
     def scores(self, student: str) -> dict[str, tuple[float, float]]:
         """(score, max) of each notebook as the gradebook now holds it (manual grades included)."""

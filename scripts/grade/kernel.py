@@ -1,8 +1,12 @@
 """A jupyter kernel manager that starts the student's kernel inside the sandbox.
 
 The kernel talks zmq over unix sockets (``transport = "ipc"``) that it creates in its own
-``/run/kernel``; the grader connects to them through ``/proc/<sandbox pid>/root``. TCP would
+``/run/kernel``; the grader reaches them through ``/proc/<sandbox pid>/root``. TCP would
 not do: the kernel has its own network namespace, so the grader's localhost is not its own.
+The kernel's code can replace anything under its ``/run``, so the grader opens each socket
+once, as soon as the kernel made it and before any of the student's code ran, without
+following a link (``O_PATH | O_NOFOLLOW``, component by component), and connects, then and
+on every reconnection, through that open file: never again through a path of the sandbox.
 Every zmq socket of the grader refuses a single message above ``message_bytes``.
 """
 
@@ -11,8 +15,10 @@ from __future__ import annotations
 import json
 import os
 import select
+import stat
 import subprocess
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +86,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._log_size = 0
         self.sandbox_pid: int | None = None
         self.process: subprocess.Popen | None = None  # kept after nbclient drops the provisioner
+        self.pinned_fds: list[int] = []  # the kernel's sockets, opened once (see _pin_sockets)
 
     def client(self, **kwargs):
         kwargs.setdefault("context", _limited_context(self.plan.message_bytes))
@@ -130,9 +137,30 @@ class SandboxedKernelManager(AsyncKernelManager):
             os.close(write_end)
         info = _read_info(read_end, process)
         self.sandbox_pid = info["child-pid"]
-        # The grader reaches the kernel's sockets through the sandbox's own root.
-        self.ip = f"/proc/{self.sandbox_pid}/root{SANDBOX_SOCKETS}/kernel"
+        self.ip = str(self._pin_sockets(process))
         return process
+
+    def _pin_sockets(self, process: subprocess.Popen) -> Path:
+        """Open the kernel's sockets once, without following links; the prefix to connect through.
+
+        Each ``<job>/pinned/kernel-<port>`` is a link, in the grader's own folder, to
+        ``/proc/<grader>/fd/<n>``: an ``O_PATH`` descriptor of the socket the kernel bound.
+        """
+        root = f"/proc/{self.sandbox_pid}/root"
+        parts = [*SANDBOX_SOCKETS.strip("/").split("/")]
+        pinned = self.plan.job_dir / "pinned"
+        pinned.mkdir(exist_ok=True)
+        deadline = time.monotonic() + SANDBOX_START_TIMEOUT_S
+        for port in (self.shell_port, self.iopub_port, self.stdin_port, self.control_port, self.hb_port):
+            while (fd := open_socket_nofollow(root, [*parts, f"kernel-{port}"])) is None:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SandboxStartError(f"the kernel did not create its sockets within {SANDBOX_START_TIMEOUT_S} s")
+                time.sleep(0.05)
+            self.pinned_fds.append(fd)
+            link = pinned / f"kernel-{port}"
+            link.unlink(missing_ok=True)
+            link.symlink_to(f"/proc/{os.getpid()}/fd/{fd}")
+        return pinned / "kernel"
 
     def _launch_unsandboxed(self) -> subprocess.Popen:
         plan = self.plan
@@ -153,6 +181,34 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._log_size += len(chunk)
             while self._log_size > LOG_TAIL_BYTES and len(self._log) > 1:
                 self._log_size -= len(self._log.popleft())
+
+
+def open_socket_nofollow(root: str, parts: list[str]) -> int | None:
+    """An ``O_PATH`` descriptor of the socket ``root/parts...``; None while it does not exist yet.
+
+    ``root`` (the sandbox's ``/proc/<pid>/root``) is followed on purpose; every component
+    under it is opened without following links and must be a folder, the last a socket:
+    anything else raises :class:`SandboxStartError`.
+    """
+    fd = os.open(root, os.O_PATH | os.O_DIRECTORY)
+    try:
+        for index, name in enumerate(parts):
+            try:
+                inner = os.open(name, os.O_PATH | os.O_NOFOLLOW, dir_fd=fd)
+            except FileNotFoundError:
+                return None
+            os.close(fd)
+            fd = inner
+            last = index == len(parts) - 1
+            mode = os.fstat(fd).st_mode
+            if not (stat.S_ISSOCK(mode) if last else stat.S_ISDIR(mode)):
+                raise SandboxStartError(f"{'/'.join(parts[:index + 1])} in the kernel's sandbox is not "
+                                        f"{'a socket' if last else 'a folder'}: it is not followed")
+        pinned, fd = fd, -1
+        return pinned
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def _read_info(read_end: int, process: subprocess.Popen) -> dict:

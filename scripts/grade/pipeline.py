@@ -22,11 +22,13 @@ from .course import Course, font_cache_files, kernel_environment, lab_utils_dir,
 from .discovery import Submission, discover
 from .execution import Job
 from .gradebook import GradebookWriter
+from .hidden import sandbox_program
 from .integrity import static_flags
 from .limits import Enforcer, Limits, choose_enforcer
 from .sandbox import check_bubblewrap
 from .scheduler import WORKER_GRACE_S, WorkerOutcome, run_all
 from .summary import NotebookOutcome, StudentOutcome
+from .text import kernel_text
 
 
 @dataclass
@@ -78,7 +80,12 @@ class Grader:
         self.trusted_prefixes = sorted({sys.prefix, sys.base_prefix, str(lab_utils_dir())})
         self.outcomes: dict[str, StudentOutcome] = {}
         self.pending: dict[Path, Pending] = {}
+        self.timestamps: dict[str, str | None] = {}
+        self.timestamp_problems: dict[str, str] = {}
         self.grader_errors = 0
+        # every test cell's hidden part must be written as the grader judges it: checked first
+        for trusted in self.gradebook.trusted.values():
+            trusted.hidden_tests  # noqa: B018 (raises HiddenTestError, a ValueError, with the fix)
 
     @property
     def sandbox_description(self) -> str:
@@ -121,7 +128,10 @@ class Grader:
                                   f"add {submission.student}` (or import the roster with `nbgrader db student "
                                   f"import`), then grade again with STUDENTS={submission.student}")
             return []
-        self.gradebook.start_submission(submission.student, submission.folder)
+        self.gradebook.start_submission(submission.student, submission.timestamp)
+        self.timestamps[submission.student] = submission.timestamp
+        if submission.timestamp_problem:
+            self.timestamp_problems[submission.student] = submission.timestamp_problem
         jobs = []
         for name, submitted in submission.notebooks.items():
             trusted = self.gradebook.trusted[name]
@@ -165,15 +175,21 @@ class Grader:
         Job(job_id=job_id, student=student, assignment=self.settings.assignment, notebook=name,
             job_dir=str(job_dir), python=sys.executable, env=self.env, limits=asdict(self.settings.limits),
             limit_prefix=self.enforcer.prefix(job_id), integrity=integrity, graded=graded,
-            home_files=self.home_files, bwrap=self.bwrap, sandbox=sandbox).save()
+            home_files=self.home_files, bwrap=self.bwrap, sandbox=sandbox, hidden=self._hidden(name, sanitized)).save()
         self.pending[job_dir] = Pending(student, name, job_id, self.gradebook.missing_graded_cells(name, sanitized),
                                         static_flags(sanitized, editable))
         return job_dir
 
+    def _hidden(self, name: str, sanitized: nbformat.NotebookNode) -> dict:
+        """The job's hidden tests: the program for the fresh sandbox, and what the judge needs."""
+        trusted = self.gradebook.trusted[name]
+        return {"program": sandbox_program(sanitized, trusted.hidden_tests), "context": trusted.hidden_context,
+                "tests": trusted.hidden_tests}
+
     def _save_failure(self, student: str, name: str, reason: str) -> None:
         notebook = self.gradebook.trusted[name].failure_notebook(reason)
         notebook.cells.insert(0, _notes_cell([reason]))
-        score, max_score = self.gradebook.save(student, name, notebook)
+        score, max_score = self.gradebook.save(student, name, notebook, self.timestamps.get(student))
         outcome = self.outcomes[student].notebooks[name]
         outcome.score, outcome.max_score, outcome.note = score, max_score, reason
         outcome.failed = {gid: reason for gid in self.gradebook.trusted[name].graded_ids}
@@ -212,12 +228,16 @@ class Grader:
         notes = self._notes(result, usage.out_of_memory, pending.missing)
         if notes:
             notebook.cells.insert(0, _notes_cell(notes))
-        outcome.score, outcome.max_score = self.gradebook.save(pending.student, pending.notebook, notebook)
-        outcome.failed = {gid: cell["reason"] for gid, cell in result["cells"].items() if not cell["passed"]}
+        outcome.score, outcome.max_score = self.gradebook.save(pending.student, pending.notebook, notebook,
+                                                               self.timestamps.get(pending.student))
+        outcome.failed = {gid: kernel_text(cell["reason"]) for gid, cell in result["cells"].items()
+                          if not cell["passed"]}
         outcome.failed.update({gid: "deleted from the notebook" for gid in pending.missing})
         outcome.note = "; ".join(notes) or None
-        outcome.review = [*(f"run time: {flag}" for flag in result["runtime_flags"]),
-                          *(f"source: {flag}" for flag in pending.flags)]
+        outcome.review = [*(f"run time: {kernel_text(flag)}" for flag in result["runtime_flags"]),
+                          *(f"source: {flag}" for flag in pending.flags),
+                          *([f"submission: {problem}"] if (problem := self.timestamp_problems.get(pending.student))
+                            else [])]
 
     def _notes(self, result: dict, out_of_memory: bool, missing: list[str]) -> list[str]:
         notes = []
@@ -234,7 +254,7 @@ class Grader:
                          f"{self.settings.limits.output_bytes // 1024**2} MiB")
         flags = result["runtime_flags"]
         if flags:
-            shown = "; ".join(flags[:3]) + (f"; and {len(flags) - 3} more" if len(flags) > 3 else "")
+            shown = "; ".join(map(kernel_text, flags[:3])) + (f"; and {len(flags) - 3} more" if len(flags) > 3 else "")
             notes.append(f"graded cells voided, the notebook tampered with the tests: {shown}")
         return notes
 

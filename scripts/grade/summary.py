@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .text import kernel_text
+
 
 @dataclass
 class NotebookOutcome:
@@ -74,8 +76,8 @@ def render(info: RunInfo, outcomes: list[StudentOutcome]) -> str:
     for outcome in graded:
         failed = [gid for n in outcome.notebooks.values() for gid in n.failed]
         review = "REVIEW" if outcome.review else "-"
-        lines.append(f"{_cut(outcome.student, 20):<20} {outcome.score:>5g}/{outcome.max_score:<5g}  "
-                     f"{outcome.wall_s:>5.0f}s  {review:<7} {_cut(', '.join(failed) or '-', 80)}")
+        lines.append(f"{_cut(kernel_text(outcome.student), 20):<20} {outcome.score:>5g}/{outcome.max_score:<5g}  "
+                     f"{outcome.wall_s:>5.0f}s  {review:<7} {_cut(kernel_text(', '.join(failed) or '-'), 80)}")
     manual = max((o.manual_max_score for o in graded), default=0)
     if manual:
         lines += ["", f"Written answers ({manual:g} points) are graded by hand in the formgrader "
@@ -83,13 +85,14 @@ def render(info: RunInfo, outcomes: list[StudentOutcome]) -> str:
     notes = _notes(graded)
     if notes:
         lines += ["", "Notes (also in each student's feedback):", *notes]
-    reviews = [f"  {o.student}: {item}" for o in graded for item in o.review]
+    # one line per finding: whatever a kernel wrote is escaped and cut (it could forge summary lines)
+    reviews = [f"  {kernel_text(o.student)}: {kernel_text(item)}" for o in graded for item in o.review]
     if reviews:
         lines += ["", "Needs manual review (the cells voided at run time already score zero):", *reviews]
     refused = [o for o in outcomes if o.not_graded is not None]
     if refused:
         lines += ["", "Not graded (nothing written to the gradebook):",
-                  *[f"  {o.student}: {o.not_graded}" for o in refused]]
+                  *[f"  {kernel_text(o.student)}: {kernel_text(o.not_graded, 600)}" for o in refused]]
     rate = len(outcomes) / info.wall_s * 60 if info.wall_s else 0.0
     cpus = [n.cpu_s for o in graded for n in o.notebooks.values() if n.cpu_s is not None]
     cpu = f", kernels' CPU time {sum(cpus):.0f} s" if cpus else ""
@@ -103,9 +106,10 @@ def _notes(outcomes: list[StudentOutcome]) -> list[str]:
     for outcome in outcomes:
         for notebook in outcome.notebooks.values():
             if notebook.note:
-                notes.append(f"  {outcome.student} / {notebook.name}: {notebook.note}")
+                notes.append(f"  {kernel_text(outcome.student)} / {notebook.name}: {kernel_text(notebook.note, 600)}")
         if outcome.ignored_files:
-            notes.append(f"  {outcome.student}: files not graded: {', '.join(outcome.ignored_files[:10])}")
+            files = kernel_text(", ".join(outcome.ignored_files[:10]), 600)
+            notes.append(f"  {kernel_text(outcome.student)}: files not graded: {files}")
     return notes
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from .client import not_run_output
+from .hidden import definitions, trusted_context
 from .pysource import (
     assigned_names,
     defined_names,
@@ -84,6 +86,16 @@ class TrustedNotebook:
         graded = [gid for gid, cell in self.cells.items() if cell.grade and cell.cell_type == "code"]
         order = {gid: i for i, gid in enumerate(_grade_ids_in_order(self.release))} if self.release else {}
         return sorted(graded, key=lambda gid: order.get(gid, len(order)))
+
+    @cached_property
+    def hidden_tests(self) -> dict[str, str]:
+        """Each test cell's hidden definitions (``hidden_outputs``, ``hidden_check``), by grade id."""
+        return {gid: definitions(gid, self.cells[gid].source) for gid in self.graded_ids}
+
+    @cached_property
+    def hidden_context(self) -> list[str]:
+        """The release's given statements the hidden checks need, run in the grader before them."""
+        return trusted_context(self.release, self.hidden_tests)
 
     @property
     def release_sources(self) -> set[str]:
