@@ -45,24 +45,29 @@ def random_span_mask(n, length, mask_ratio, span, generator):
     return ((steps >= starts) & (steps < starts + span)).any(dim=1)
 ''',
     "masked_mse": ANSWERS.CORRECT["masked_mse"]["weighted sum over a float mask"],
-    "jitter": ANSWERS.CORRECT["jitter"]["normal_ into an empty tensor"],
-    "scale": ANSWERS.CORRECT["scale"]["normal_(1, sigma)"],
+    "scale_and_jitter": ANSWERS.CORRECT["scale_and_jitter"]["normal_ into empty tensors"],
     "random_crop": ANSWERS.CORRECT["random_crop"]["unfold lists every window"],
-    "info_nce": ANSWERS.CORRECT["info_nce"]["one cross-entropy over both directions stacked"],
+    "hierarchical_contrastive_loss": ANSWERS.CORRECT["hierarchical_contrastive_loss"][
+        "loops over the steps and the series, logsumexp"],
 }
 
 RUN = {
     "sequence_autoencoder": lambda ns: checks.check_sequence_autoencoder(ns["SequenceAutoencoder"]),
     "random_span_mask": lambda ns: checks.check_random_span_mask(ns["random_span_mask"]),
     "masked_mse": lambda ns: checks.check_masked_mse(ns["masked_mse"]),
-    "jitter": lambda ns: checks.check_jitter(ns["jitter"]),
-    "scale": lambda ns: checks.check_scale(ns["scale"]),
+    "scale_and_jitter": lambda ns: checks.check_scale_and_jitter(ns["scale_and_jitter"]),
     "random_crop": lambda ns: checks.check_random_crop(ns["random_crop"]),
-    "info_nce": lambda ns: checks.check_info_nce(ns["info_nce"]),
+    "hierarchical_contrastive_loss": lambda ns: checks.check_hierarchical_contrastive_loss(
+        ns["hierarchical_contrastive_loss"]),
 }
 
-# Wrong answers that only the hidden tests catch (the visible checks cannot tell them apart).
-HIDDEN_ONLY = {("random_span_mask", "number of spans truncated with int()")}
+# Wrong answers that only the hidden tests catch (the visible checks cannot tell them apart):
+# a CPU run hides tensors made on the CPU; the hidden tests run the answer on meta tensors.
+HIDDEN_ONLY = {
+    ("random_span_mask", "number of spans truncated with int()"),
+    ("scale_and_jitter", "draws made on the CPU (no device=)"),
+    ("hierarchical_contrastive_loss", "tensors made on the CPU (torch.arange and torch.eye without device)"),
+}
 
 
 def _namespace(source: str) -> dict:

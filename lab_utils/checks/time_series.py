@@ -1,4 +1,5 @@
-"""Checks for notebook 05 (time series): autoencoder, span masks, masked loss, augmentations.
+"""Checks for notebook 05 (time series): autoencoder, span masks, masked loss, augmentations and
+TS2Vec's hierarchical contrastive loss.
 
 Each check tests properties and tiny fixed cases: shapes, dtypes, statistics of the random
 draws, that randomness is per series and repeats with the same generator. None holds a
@@ -11,6 +12,7 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -19,12 +21,11 @@ from .core import CheckFailed, call_student, check_close, check_shape, expect, p
 __all__ = [
     "CheckFailed",
     "bottleneck_rank",
-    "check_info_nce",
-    "check_jitter",
+    "check_hierarchical_contrastive_loss",
     "check_masked_mse",
     "check_random_crop",
     "check_random_span_mask",
-    "check_scale",
+    "check_scale_and_jitter",
     "check_sequence_autoencoder",
     "single_thread",
 ]
@@ -275,49 +276,52 @@ def _normal_tails(name: str, draws: torch.Tensor, sigma: float) -> None:
            "draws)", f"{beyond:.2%}", "draw standard normal numbers (torch.randn), not uniform ones")
 
 
-def check_jitter(jitter: Callable[..., torch.Tensor]) -> None:
-    """``jitter(x (N, C, T), sigma, generator)``: independent N(0, sigma^2) noise on every value."""
+def check_scale_and_jitter(scale_and_jitter: Callable[..., torch.Tensor]) -> None:
+    """``scale_and_jitter(x (N, C, T), scale_sigma, jitter_sigma, generator)``: each series and
+    channel times ``1 + scale_sigma * z``, then independent ``N(0, jitter_sigma^2)`` noise."""
     x = 1.0 + torch.rand(2_000, 2, 30, generator=_generator(0))
     copy = x.clone()
-    jittered = call_student(jitter, x, 0.2, _generator(1))
-    check_shape("jitter(x (2000, 2, 30), 0.2, g)", jittered, tuple(x.shape))
-    _check_input_kept("jitter", x, copy)
+    scaled = call_student(scale_and_jitter, x, 0.3, 0.0, _generator(2))
+    check_shape("scale_and_jitter(x (2000, 2, 30), 0.3, 0.0, g)", scaled, tuple(x.shape))
+    _check_input_kept("scale_and_jitter", x, copy)
+    ratio = scaled / x
+    factors = ratio[:, :, :1]
+    expect(torch.allclose(ratio, factors.expand_as(ratio), atol=1e-5),
+           "with jitter_sigma = 0: one factor per series and channel, the same at every time step",
+           "output / x constant along time", "it varies along time",
+           "draw the factors with shape (N, C, 1); the noise is the jitter's, scaled by jitter_sigma")
+    check_close("mean scaling factor", factors.mean(), 1.0, atol=0.03,
+                hint="factors are drawn from a normal distribution with mean 1: 1 + sigma * z")
+    check_close("standard deviation of the scaling factors (scale_sigma = 0.3)", factors.std(), 0.3,
+                atol=0.03, hint="factor = 1 + scale_sigma * standard normal, one per series and channel")
+    _normal_tails("scaling factors - 1", factors - 1, 0.3)
+    expect(not torch.allclose(factors[:, 0], factors[:, 1]),
+           "scaling factors of channel 0 and channel 1", "different", "the same",
+           "draw factors of shape (N, C, 1)")
+    jittered = call_student(scale_and_jitter, x, 0.0, 0.2, _generator(1))
+    _check_input_kept("scale_and_jitter", x, copy)
     noise = jittered - x
-    check_close("mean of the jitter noise", noise.mean(), 0.0, atol=0.01)
-    check_close("standard deviation of the jitter noise (sigma = 0.2)", noise.std(), 0.2,
-                atol=0.01, hint="add sigma * standard normal noise to every value")
+    check_close("mean of the jitter noise (scale_sigma = 0)", noise.mean(), 0.0, atol=0.01)
+    check_close("standard deviation of the jitter noise (scale_sigma = 0, jitter_sigma = 0.2)",
+                noise.std(), 0.2, atol=0.01, hint="add jitter_sigma * standard normal noise to every value")
     _normal_tails("jitter noise", noise, 0.2)
     expect(not torch.allclose(noise[0], noise[1]), "jitter noise of series 0 and series 1",
            "different", "the same", "draw noise of x's full shape, not one row for the batch")
     steps = float(torch.corrcoef(noise[:, 0, :2].T)[0, 1])
     expect(abs(steps) < 0.1, "correlation of the noise at two neighbouring time steps",
            "about 0 (independent)", f"{steps:.2f}", "draw one number per value")
-    _check_repeatable("jitter", jitter, x[:4], 0.2)
-    passed("jitter")
-
-
-def check_scale(scale: Callable[..., torch.Tensor]) -> None:
-    """``scale(x (N, C, T), sigma, generator)``: each series and channel times 1 + sigma * z."""
-    x = 1.0 + torch.rand(2_000, 2, 30, generator=_generator(0))
-    copy = x.clone()
-    scaled = call_student(scale, x, 0.3, _generator(2))
-    check_shape("scale(x (2000, 2, 30), 0.3, g)", scaled, tuple(x.shape))
-    _check_input_kept("scale", x, copy)
-    ratio = scaled / x
-    factors = ratio[:, :, :1]
-    expect(torch.allclose(ratio, factors.expand_as(ratio), atol=1e-5),
-           "scale: one factor per series and channel, the same at every time step",
-           "scaled / x constant along time", "it varies along time")
-    check_close("mean scaling factor", factors.mean(), 1.0, atol=0.03,
-                hint="factors are drawn from a normal distribution with mean 1")
-    check_close("standard deviation of the scaling factors (sigma = 0.3)", factors.std(), 0.3,
-                atol=0.03, hint="factor = 1 + sigma * standard normal, one per series and channel")
-    _normal_tails("scaling factors - 1", factors - 1, 0.3)
-    expect(not torch.allclose(factors[:, 0], factors[:, 1]),
-           "scaling factors of channel 0 and channel 1", "different", "the same",
-           "draw factors of shape (N, C, 1)")
-    _check_repeatable("scale", scale, x[:4], 0.3)
-    passed("scale")
+    # Order: on series of zeros, scaling first leaves pure noise of the same spread in every
+    # series; jittering first scales each series' noise by its factor, so the spreads differ.
+    noise_only = call_student(scale_and_jitter, torch.zeros(500, 1, 400), 0.5, 0.1, _generator(6))
+    spreads = noise_only.std(dim=2).flatten()
+    variation = float(spreads.std() / spreads.mean())
+    expect(variation < 0.15, "on all-zero series (scale_sigma 0.5, jitter_sigma 0.1): how much the "
+           "noise's standard deviation varies between series (its coefficient of variation)",
+           "about 0.035 (sampling only: every series gets noise of standard deviation 0.1)",
+           f"{variation:.3f}", "scale first, then add the noise: noise added before scaling is "
+           "multiplied by each series' factor")
+    _check_repeatable("scale_and_jitter", scale_and_jitter, x[:4], 0.3, 0.2)
+    passed("scale_and_jitter")
 
 
 def check_random_crop(random_crop: Callable[..., torch.Tensor]) -> None:
@@ -349,43 +353,118 @@ def check_random_crop(random_crop: Callable[..., torch.Tensor]) -> None:
     passed("random_crop")
 
 
+
+
 # --------------------------------------------------------------------------- exercise 5
-def check_info_nce(info_nce: Callable[..., torch.Tensor]) -> None:
-    """``info_nce(z1 (N, D), z2 (N, D), temperature) -> scalar``: symmetric, cross-view negatives."""
-    eye = torch.eye(2)
-    loss = call_student(info_nce, eye, eye.clone(), 1.0)
-    expect(isinstance(loss, torch.Tensor) and loss.ndim == 0, "the loss is", "a 0-dim tensor",
-           getattr(loss, "shape", type(loss).__name__), "average over the 2N terms")
-    # Each view has cosine 1 with its partner and 0 with the one other view of the other side.
-    check_close("loss for z1 = z2 = [[1, 0], [0, 1]], temperature 1", loss,
-                math.log(math.e + 1) - 1, atol=1e-5,
-                hint="-log(e^1 / (e^1 + e^0)): the candidates of a view are the N views of "
-                "the other side only")
-    check_close("the same at temperature 0.5", call_student(info_nce, eye, eye.clone(), 0.5),
-                math.log(math.e**2 + 1) - 2, atol=1e-5,
-                hint="divide the similarities by the temperature")
-    single = call_student(info_nce, torch.tensor([[1.0, 2.0]]), torch.tensor([[-3.0, 0.5]]), 0.5)
-    check_close("loss for a batch of one series (the partner is the only candidate)", single,
-                0.0, atol=1e-5)
-    generator = _generator(0)
-    z1, z2 = torch.randn(6, 5, generator=generator), torch.randn(6, 5, generator=generator)
-    base = call_student(info_nce, z1, z2, 0.5)
-    check_close("loss(z2, z1) equals loss(z1, z2)", call_student(info_nce, z2, z1, 0.5),
-                float(base), atol=1e-5, hint="average both directions: view 1 -> view 2 and back")
-    check_close("loss(3 * z1, 0.5 * z2) equals loss(z1, z2)",
-                call_student(info_nce, 3 * z1, 0.5 * z2, 0.5), float(base), atol=1e-5,
-                hint="cosine similarity: L2-normalise the projections first")
-    swapped = call_student(info_nce, z1, z2[torch.tensor([1, 0, 2, 3, 4, 5])], 0.5)
-    expect(float(swapped) != float(base), "swapping two partners changes the loss", "a change",
-           "no change", "the positive of view i of z1 is row i of z2")
-    cold = call_student(info_nce, z1, z1 + 0.05 * torch.randn(6, 5, generator=generator), 0.01)
-    expect(bool(torch.isfinite(cold)), "the loss at temperature 0.01", "a finite number", cold,
-           "similarities / 0.01 reach 100 and exp(100) overflows float32: use F.cross_entropy "
-           "or torch.logsumexp")
-    z1.requires_grad_(True)
-    z2.requires_grad_(True)
-    call_student(info_nce, z1, z2, 0.5).backward()
-    expect(all(g is not None and bool(torch.isfinite(g).all()) and float(g.abs().sum()) > 0
-               for g in (z1.grad, z2.grad)), "finite, non-zero gradients flow back to z1 and z2",
-           "both", (z1.grad is not None, z2.grad is not None))
-    passed("info_nce")
+def _loss_of(hierarchical_contrastive_loss: Callable[..., torch.Tensor], what: str, *args) -> float:
+    """The student's loss as a float; an error inside it becomes a failed check that says where."""
+    try:
+        value = call_student(hierarchical_contrastive_loss, *args)
+    except (RuntimeError, IndexError, ValueError) as error:
+        raise CheckFailed(f"hierarchical_contrastive_loss on {what}\n  expected: a loss\n  got:      "
+                          f"{type(error).__name__}: {str(error)[:300]}\n  hint: z1 and z2 are (N, D, T): "
+                          "pool along time, the last axis (F.max_pool1d(z, 2)), and stop after the level "
+                          "with T = 1") from None
+    expect(isinstance(value, torch.Tensor) and value.ndim == 0, f"hierarchical_contrastive_loss on {what}",
+           "a 0-dim tensor", getattr(value, "shape", type(value).__name__), "average, then return one number")
+    expect(bool(torch.isfinite(value)), f"hierarchical_contrastive_loss on {what}", "a finite number",
+           value, "let F.cross_entropy or torch.logsumexp handle the exponentials")
+    return float(value)
+
+
+def _tied_levels(n: int, t: int, alpha: float, instance: Callable[[int, int], int],
+                 temporal: Callable[[int, int], int], ceil: bool = False) -> list[float]:
+    """Per-level losses when every score is 0: each anchor's term is log(number of candidates)."""
+    levels = []
+    while True:
+        if t == 1:
+            levels.append(alpha * math.log(instance(n, t)))
+            return levels
+        levels.append(alpha * math.log(instance(n, t)) + (1 - alpha) * math.log(temporal(n, t)))
+        t = -(-t // 2) if ceil else t // 2
+
+
+def _tied_mistakes(n: int, t: int, alpha: float) -> dict[float, str]:
+    """The loss on all-zero features that typical mistakes give, with what each mistake is."""
+    right = (lambda n, t: 2 * n - 1, lambda n, t: 2 * t - 1)
+    levels = _tied_levels(n, t, alpha, *right)
+    cases = {
+        sum(levels): "sum of the levels: average them (divide by the number of levels)",
+        sum(levels[:-1]) / (len(levels) - 1): "the last level (T = 1, instance contrast only) is missing",
+        levels[0]: "only the first level: max-pool along time and contrast again, down to T = 1",
+        float(np.mean(_tied_levels(n, t, alpha, *right, ceil=True))): "an odd last step is dropped when "
+        "pooling (F.max_pool1d(z, 2)), not padded or kept",
+        float(np.mean(_tied_levels(n, t, alpha, lambda n, t: n, lambda n, t: t))): "each anchor's candidates "
+        "are ALL other representations of its group, from both views (2N - 1 at a time step, 2T - 1 in "
+        "a series), not only the other view's",
+        float(np.mean(_tied_levels(n, t, alpha, lambda n, t: 2 * n, lambda n, t: 2 * t))): "leave each "
+        "anchor's similarity with itself out of its candidates",
+        float(np.mean(_tied_levels(n, t, alpha, lambda n, t: 2 * n * t - 1, right[1]))): "the instance "
+        "contrast is per time step: series are compared at the same step only",
+        float(np.mean(_tied_levels(n, t, alpha, right[0], lambda n, t: 2 * n * t - 1))): "the temporal "
+        "contrast is per series: time steps are compared within one series only",
+        float(np.mean(_tied_levels(n, t, 1 - alpha, *right))): "alpha weights the instance term, "
+        "1 - alpha the temporal one",
+    }
+    return {round(value, 4): hint for value, hint in cases.items()}
+
+
+def check_hierarchical_contrastive_loss(hierarchical_contrastive_loss: Callable[..., torch.Tensor]) -> None:
+    """``hierarchical_contrastive_loss(z1 (N, D, T), z2 (N, D, T), alpha) -> scalar``: TS2Vec's loss."""
+    loss = hierarchical_contrastive_loss
+    # All-zero features: every score is 0, so each anchor's term is log(its number of
+    # candidates); levels at T = 5, 2, 1 (an odd last step dropped by the pooling).
+    n, t, alpha = 3, 5, 0.3
+    got = _loss_of(loss, "all-zero z1, z2 of shape (3, 2, 5), alpha = 0.3", torch.zeros(n, 2, t),
+                   torch.zeros(n, 2, t), alpha)
+    expected = float(np.mean(_tied_levels(n, t, alpha, lambda n, t: 2 * n - 1, lambda n, t: 2 * t - 1)))
+    expect(abs(got - expected) < 1e-4, "the loss of all-zero z1, z2 (N = 3, D = 2, T = 5), alpha = 0.3: "
+           "levels at T = 5, 2 and 1, each anchor with log(number of candidates)",
+           f"{expected:.5f} = mean over the levels of 0.3 log(2N - 1) + 0.7 log(2T - 1), and 0.3 log(5) "
+           "at T = 1", f"{got:.5f}", _tied_mistakes(n, t, alpha).get(
+               round(got, 4), "count the levels (T = 5, 2, 1) and each anchor's candidates"))
+    # Two series, one step, D = 2: z = 2 * identity in both views. An anchor's score with its
+    # partner is 4, with the two other representations 0: -log(e^4 / (e^4 + 2)).
+    eye = 2 * torch.eye(2).unsqueeze(-1)
+    got = _loss_of(loss, "z1 = z2 = 2 * identity, shape (2, 2, 1), alpha = 1", eye, eye.clone(), 1.0)
+    expected = math.log(math.e**4 + 2) - 4
+    expect(abs(got - expected) < 1e-4, "the loss of z1 = z2 = [[2, 0], [0, 2]] as (N = 2, D = 2, T = 1), "
+           "alpha = 1", f"{expected:.5f} = -log(e^4 / (e^4 + 2)): scores are plain dot products", f"{got:.5f}",
+           {round(math.log(math.e + 2) - 1, 4): "scores are plain dot products, as in TS2Vec: do not "
+            "L2-normalise (no cosine) and no temperature",
+            round(math.log(2 * math.e**4 + 2) - 4, 4): "leave each anchor's score with itself out"}.get(
+                round(got, 4), "scores are dot products z_a . z_b; -log softmax of the partner's score "
+                "among the 2N - 1 candidates"))
+    # Pooling, judged by the student's own loss: with alpha = 1 and T = 2 the loss is the mean of
+    # the instance terms at the two steps (level 1) and of the instance term of the maximum
+    # over both steps (level 2).
+    generator = _generator(7)
+    z1, z2 = torch.randn(4, 3, 2, generator=generator), torch.randn(4, 3, 2, generator=generator)
+    step = [_loss_of(loss, "one time step of random (4, 3, 2) features", z1[..., k:k + 1], z2[..., k:k + 1], 1.0)
+            for k in range(2)]
+    top = _loss_of(loss, "the maximum over time of random features", z1.amax(-1, keepdim=True),
+                   z2.amax(-1, keepdim=True), 1.0)
+    got = _loss_of(loss, "random (4, 3, 2) features, alpha = 1", z1, z2, 1.0)
+    expected = ((step[0] + step[1]) / 2 + top) / 2
+    expect(abs(got - expected) < 1e-4, "with alpha = 1 and T = 2: loss(z1, z2) = (mean of the instance terms "
+           "of both steps + instance term of the steps' maximum) / 2, from your own loss on the parts",
+           f"{expected:.5f}", f"{got:.5f}", "the next level is the maximum over windows of 2 time steps "
+           "(F.max_pool1d(z, 2) on (N, D, T)): not the mean, not along the features")
+    base = _loss_of(loss, "random (4, 3, 2) features", z1, z2, 0.5)
+    check_close("loss(z2, z1) equals loss(z1, z2)", _loss_of(loss, "swapped views", z2, z1, 0.5), base,
+                atol=1e-5, hint="contrast both views alike: every representation of both views is an anchor")
+    _loss_of(loss, "random (4, 3, 2) features times 20 (scores in the hundreds)", 20 * z1, 20 * z2, 0.5)
+    # Gradients reach both views; the inputs stay as they were.
+    leaves = [torch.randn(5, 4, 6, generator=generator).requires_grad_(True) for _ in range(2)]
+    copies = [leaf.detach().clone() for leaf in leaves]
+    value = call_student(loss, *leaves, 0.5)
+    expect(isinstance(value, torch.Tensor) and value.requires_grad, "the loss of inputs that require "
+           "gradients", "a tensor with a gradient", "no gradient", "compute it with torch operations only")
+    value.backward()
+    reached = [leaf.grad is not None and bool(torch.isfinite(leaf.grad).all()) and float(leaf.grad.abs().sum()) > 0
+               for leaf in leaves]
+    expect(all(reached), "finite, non-zero gradients reaching z1 and z2", "both", tuple(reached),
+           "both views are trained: no .detach() on either")
+    expect(all(torch.equal(leaf.detach(), copy) for leaf, copy in zip(leaves, copies, strict=True)),
+           "the loss leaves z1 and z2 unchanged", True, False, "pool into new tensors, do not write into z1, z2")
+    passed("hierarchical_contrastive_loss")

@@ -22,6 +22,34 @@ class SequenceAutoencoder(nn.Module):
         return self.decoder(self.encode(x)).reshape(x.shape)
 '''
 
+_HIERARCHY = '''
+def hierarchical_contrastive_loss(z1, z2, alpha=0.5):
+    def contrast(a, b):
+        m = a.shape[1]
+        z = torch.cat([a, b], dim=1)
+        logits = {scores}
+        logits = logits.masked_fill(torch.eye(2 * m, dtype=torch.bool, device=z.device), float("-inf"))
+        partners = (torch.arange(2 * m, device=z.device) + m) % (2 * m)
+        return F.cross_entropy(logits.flatten(0, 1), partners.repeat(len(z)))
+
+    levels = []
+    while {loop}:
+        instance = contrast(z1.permute(2, 0, 1), z2.permute(2, 0, 1))
+        if z1.shape[-1] == 1:
+            levels.append(alpha * instance)
+            break
+        temporal = contrast(z1.transpose(1, 2), z2.transpose(1, 2))
+        levels.append(alpha * instance + (1 - alpha) * temporal)
+        z1, z2 = {pool}
+    return {reduce}
+'''
+
+
+def _hierarchy(scores="z @ z.transpose(1, 2)", loop="True", pool="F.max_pool1d(z1, 2), F.max_pool1d(z2, 2)",
+               reduce="torch.stack(levels).mean()"):
+    return _HIERARCHY.format(scores=scores, loop=loop, pool=pool, reduce=reduce)
+
+
 WRONG = {
     "sequence_autoencoder": {
         "sigmoid at the end of the decoder": _AUTOENCODER.format(end=", nn.Sigmoid()"),
@@ -149,61 +177,6 @@ def masked_mse(prediction, target, mask):
     return ((prediction[:, 0] - target[:, 0])[mask] ** 2).mean()
 ''',
     },
-    "jitter": {
-        "the same noise for every series": '''
-def jitter(x, sigma, generator):
-    return x + sigma * torch.randn(x.shape[1:], generator=generator, device=x.device)
-''',
-        "variance sigma instead of standard deviation": '''
-def jitter(x, sigma, generator):
-    return x + sigma ** 0.5 * torch.randn(x.shape, generator=generator, device=x.device)
-''',
-        "uniform noise in [-sigma, sigma]": '''
-def jitter(x, sigma, generator):
-    return x + sigma * (2 * torch.rand(x.shape, generator=generator, device=x.device) - 1)
-''',
-        "noise added in place": '''
-def jitter(x, sigma, generator):
-    x += sigma * torch.randn(x.shape, generator=generator, device=x.device)
-    return x
-''',
-        "torch's global generator (randn_like)": '''
-def jitter(x, sigma, generator):
-    return x + sigma * torch.randn_like(x)
-''',
-        "multiplicative noise": '''
-def jitter(x, sigma, generator):
-    return x * (1 + sigma * torch.randn(x.shape, generator=generator, device=x.device))
-''',
-    },
-    "scale": {
-        "one scaling factor for the whole batch": '''
-def scale(x, sigma, generator):
-    return x * (1 + sigma * torch.randn(1, generator=generator, device=x.device))
-''',
-        "one scaling factor per series, shared by the channels": '''
-def scale(x, sigma, generator):
-    return x * (1 + sigma * torch.randn(x.shape[0], 1, 1, generator=generator, device=x.device))
-''',
-        "scaling changes x in place": '''
-def scale(x, sigma, generator):
-    x *= 1 + sigma * torch.randn(x.shape[0], x.shape[1], 1, generator=generator, device=x.device)
-    return x
-''',
-        "a new factor at every time step": '''
-def scale(x, sigma, generator):
-    return x * (1 + sigma * torch.randn(x.shape, generator=generator, device=x.device))
-''',
-        "factor sigma * z, without the 1": '''
-def scale(x, sigma, generator):
-    return x * sigma * torch.randn(x.shape[0], x.shape[1], 1, generator=generator, device=x.device)
-''',
-        "uniform factors with the right spread": '''
-def scale(x, sigma, generator):
-    u = torch.rand(x.shape[0], x.shape[1], 1, generator=generator, device=x.device)
-    return x * (1 + sigma * 3 ** 0.5 * (2 * u - 1))
-''',
-    },
     "random_crop": {
         "one crop window for the whole batch": '''
 def random_crop(x, length, generator):
@@ -238,49 +211,250 @@ def random_crop(x, length, generator):
     return x.gather(2, index[:, None, :].expand(n, c, length))
 ''',
     },
-    "info_nce": {
-        "notebook 03's NT-Xent (2N - 2 negatives, own side included)": '''
-def info_nce(z1, z2, temperature):
-    z = F.normalize(torch.cat([z1, z2]), dim=1)
-    similarity = (z @ z.T / temperature).fill_diagonal_(float("-inf"))
-    n = len(z1)
-    partners = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
-    return F.cross_entropy(similarity, partners)
+    "scale_and_jitter": {
+        'jitter before scaling (the noise is scaled too)': '''
+def scale_and_jitter(x, scale_sigma, jitter_sigma, generator):
+    noisy = x + jitter_sigma * torch.randn(x.shape, generator=generator, device=x.device)
+    factors = 1 + scale_sigma * torch.randn(x.shape[0], x.shape[1], 1, generator=generator, device=x.device)
+    return noisy * factors
 ''',
-        "one direction only": '''
-def info_nce(z1, z2, temperature):
-    logits = F.normalize(z1, dim=1) @ F.normalize(z2, dim=1).T / temperature
-    return F.cross_entropy(logits, torch.arange(len(z1), device=z1.device))
+        'one scaling factor per series, shared by the channels': '''
+def scale_and_jitter(x, scale_sigma, jitter_sigma, generator):
+    factors = 1 + scale_sigma * torch.randn(x.shape[0], 1, 1, generator=generator, device=x.device)
+    return x * factors + jitter_sigma * torch.randn(x.shape, generator=generator, device=x.device)
 ''',
-        "no L2 normalisation (dot products)": '''
-def info_nce(z1, z2, temperature):
-    logits = z1 @ z2.T / temperature
-    targets = torch.arange(len(z1), device=z1.device)
-    return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2
+        'a new factor at every time step': '''
+def scale_and_jitter(x, scale_sigma, jitter_sigma, generator):
+    factors = 1 + scale_sigma * torch.randn(x.shape, generator=generator, device=x.device)
+    return x * factors + jitter_sigma * torch.randn(x.shape, generator=generator, device=x.device)
 ''',
-        "temperature multiplied instead of divided": '''
-def info_nce(z1, z2, temperature):
-    logits = F.normalize(z1, dim=1) @ F.normalize(z2, dim=1).T * temperature
-    targets = torch.arange(len(z1), device=z1.device)
-    return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2
+        'uniform noise in [-sigma, sigma]': '''
+def scale_and_jitter(x, scale_sigma, jitter_sigma, generator):
+    factors = 1 + scale_sigma * torch.randn(x.shape[0], x.shape[1], 1, generator=generator, device=x.device)
+    return x * factors + jitter_sigma * (2 * torch.rand(x.shape, generator=generator, device=x.device) - 1)
 ''',
-        "exp, sum and log (overflows at low temperatures)": '''
-def info_nce(z1, z2, temperature):
-    scores = torch.exp(F.normalize(z1, dim=1) @ F.normalize(z2, dim=1).T / temperature)
-    positive = scores.diagonal()
-    return -(torch.log(positive / scores.sum(dim=1)) + torch.log(positive / scores.sum(dim=0))).mean() / 2
+        'x changed in place': '''
+def scale_and_jitter(x, scale_sigma, jitter_sigma, generator):
+    x *= 1 + scale_sigma * torch.randn(x.shape[0], x.shape[1], 1, generator=generator, device=x.device)
+    x += jitter_sigma * torch.randn(x.shape, generator=generator, device=x.device)
+    return x
 ''',
-        "the partner taken as the reversed batch": '''
-def info_nce(z1, z2, temperature):
-    logits = F.normalize(z1, dim=1) @ F.normalize(z2, dim=1).T / temperature
-    targets = torch.arange(len(z1) - 1, -1, -1, device=z1.device)
-    return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2
+        "torch's global generator (randn_like)": '''
+def scale_and_jitter(x, scale_sigma, jitter_sigma, generator):
+    factors = 1 + scale_sigma * torch.randn(x.shape[0], x.shape[1], 1, generator=generator, device=x.device)
+    return x * factors + jitter_sigma * torch.randn_like(x)
 ''',
-        "summed over the series instead of averaged": '''
-def info_nce(z1, z2, temperature):
-    logits = F.normalize(z1, dim=1) @ F.normalize(z2, dim=1).T / temperature
-    targets = torch.arange(len(z1), device=z1.device)
-    return (F.cross_entropy(logits, targets, reduction="sum") + F.cross_entropy(logits.T, targets, reduction="sum")) / 2
+        'the same noise for every series': '''
+def scale_and_jitter(x, scale_sigma, jitter_sigma, generator):
+    factors = 1 + scale_sigma * torch.randn(x.shape[0], x.shape[1], 1, generator=generator, device=x.device)
+    return x * factors + jitter_sigma * torch.randn(x.shape[1:], generator=generator, device=x.device)
+''',
+        'draws made on the CPU (no device=)': '''
+def scale_and_jitter(x, scale_sigma, jitter_sigma, generator):
+    factors = 1 + scale_sigma * torch.randn(x.shape[0], x.shape[1], 1, generator=generator)
+    return x * factors + jitter_sigma * torch.randn(x.shape, generator=generator)
+''',
+    },
+    "hierarchical_contrastive_loss": {
+        'only the finest level (no hierarchy)': '''
+def hierarchical_contrastive_loss(z1, z2, alpha=0.5):
+    def contrast(a, b):
+        m = a.shape[1]
+        z = torch.cat([a, b], dim=1)
+        logits = z @ z.transpose(1, 2)
+        logits = logits.masked_fill(torch.eye(2 * m, dtype=torch.bool, device=z.device), float("-inf"))
+        partners = (torch.arange(2 * m, device=z.device) + m) % (2 * m)
+        return F.cross_entropy(logits.flatten(0, 1), partners.repeat(len(z)))
+
+    levels = []
+    while True:
+        instance = contrast(z1.permute(2, 0, 1), z2.permute(2, 0, 1))
+        if z1.shape[-1] == 1:
+            levels.append(alpha * instance)
+            break
+        temporal = contrast(z1.transpose(1, 2), z2.transpose(1, 2))
+        levels.append(alpha * instance + (1 - alpha) * temporal)
+        z1, z2 = F.max_pool1d(z1, 2), F.max_pool1d(z2, 2)
+    return levels[0]
+''',
+        'mean pooling instead of max pooling': '''
+def hierarchical_contrastive_loss(z1, z2, alpha=0.5):
+    def contrast(a, b):
+        m = a.shape[1]
+        z = torch.cat([a, b], dim=1)
+        logits = z @ z.transpose(1, 2)
+        logits = logits.masked_fill(torch.eye(2 * m, dtype=torch.bool, device=z.device), float("-inf"))
+        partners = (torch.arange(2 * m, device=z.device) + m) % (2 * m)
+        return F.cross_entropy(logits.flatten(0, 1), partners.repeat(len(z)))
+
+    levels = []
+    while True:
+        instance = contrast(z1.permute(2, 0, 1), z2.permute(2, 0, 1))
+        if z1.shape[-1] == 1:
+            levels.append(alpha * instance)
+            break
+        temporal = contrast(z1.transpose(1, 2), z2.transpose(1, 2))
+        levels.append(alpha * instance + (1 - alpha) * temporal)
+        z1, z2 = F.avg_pool1d(z1, 2), F.avg_pool1d(z2, 2)
+    return torch.stack(levels).mean()
+''',
+        'pooled along the features ((N, T, D) layout assumed)': '''
+def hierarchical_contrastive_loss(z1, z2, alpha=0.5):
+    def contrast(a, b):
+        m = a.shape[1]
+        z = torch.cat([a, b], dim=1)
+        logits = z @ z.transpose(1, 2)
+        logits = logits.masked_fill(torch.eye(2 * m, dtype=torch.bool, device=z.device), float("-inf"))
+        partners = (torch.arange(2 * m, device=z.device) + m) % (2 * m)
+        return F.cross_entropy(logits.flatten(0, 1), partners.repeat(len(z)))
+
+    levels = []
+    while True:
+        instance = contrast(z1.permute(2, 0, 1), z2.permute(2, 0, 1))
+        if z1.shape[-1] == 1:
+            levels.append(alpha * instance)
+            break
+        temporal = contrast(z1.transpose(1, 2), z2.transpose(1, 2))
+        levels.append(alpha * instance + (1 - alpha) * temporal)
+        z1, z2 = F.max_pool1d(z1.transpose(1, 2), 2).transpose(1, 2), F.max_pool1d(z2.transpose(1, 2), 2).transpose(1, 2)
+    return torch.stack(levels).mean()
+''',
+        'levels summed, not averaged': '''
+def hierarchical_contrastive_loss(z1, z2, alpha=0.5):
+    def contrast(a, b):
+        m = a.shape[1]
+        z = torch.cat([a, b], dim=1)
+        logits = z @ z.transpose(1, 2)
+        logits = logits.masked_fill(torch.eye(2 * m, dtype=torch.bool, device=z.device), float("-inf"))
+        partners = (torch.arange(2 * m, device=z.device) + m) % (2 * m)
+        return F.cross_entropy(logits.flatten(0, 1), partners.repeat(len(z)))
+
+    levels = []
+    while True:
+        instance = contrast(z1.permute(2, 0, 1), z2.permute(2, 0, 1))
+        if z1.shape[-1] == 1:
+            levels.append(alpha * instance)
+            break
+        temporal = contrast(z1.transpose(1, 2), z2.transpose(1, 2))
+        levels.append(alpha * instance + (1 - alpha) * temporal)
+        z1, z2 = F.max_pool1d(z1, 2), F.max_pool1d(z2, 2)
+    return torch.stack(levels).sum()
+''',
+        'L2-normalised (cosine) scores': '''
+def hierarchical_contrastive_loss(z1, z2, alpha=0.5):
+    def contrast(a, b):
+        m = a.shape[1]
+        z = torch.cat([a, b], dim=1)
+        logits = F.normalize(z, dim=2) @ F.normalize(z, dim=2).transpose(1, 2)
+        logits = logits.masked_fill(torch.eye(2 * m, dtype=torch.bool, device=z.device), float("-inf"))
+        partners = (torch.arange(2 * m, device=z.device) + m) % (2 * m)
+        return F.cross_entropy(logits.flatten(0, 1), partners.repeat(len(z)))
+
+    levels = []
+    while True:
+        instance = contrast(z1.permute(2, 0, 1), z2.permute(2, 0, 1))
+        if z1.shape[-1] == 1:
+            levels.append(alpha * instance)
+            break
+        temporal = contrast(z1.transpose(1, 2), z2.transpose(1, 2))
+        levels.append(alpha * instance + (1 - alpha) * temporal)
+        z1, z2 = F.max_pool1d(z1, 2), F.max_pool1d(z2, 2)
+    return torch.stack(levels).mean()
+''',
+        'the second view detached (the gradient reaches z1 only)': '''
+def hierarchical_contrastive_loss(z1, z2, alpha=0.5):
+    def contrast(a, b):
+        m = a.shape[1]
+        z = torch.cat([a, b.detach()], dim=1)
+        logits = (z @ z.transpose(1, 2)).masked_fill(torch.eye(2 * m, dtype=torch.bool, device=z.device), float("-inf"))
+        partners = (torch.arange(2 * m, device=z.device) + m) % (2 * m)
+        return F.cross_entropy(logits.flatten(0, 1), partners.repeat(len(z)))
+
+    levels = []
+    while True:
+        instance = contrast(z1.permute(2, 0, 1), z2.permute(2, 0, 1))
+        if z1.shape[-1] == 1:
+            levels.append(alpha * instance)
+            break
+        levels.append(alpha * instance + (1 - alpha) * contrast(z1.transpose(1, 2), z2.transpose(1, 2)))
+        z1, z2 = F.max_pool1d(z1, 2), F.max_pool1d(z2, 2)
+    return torch.stack(levels).mean()
+''',
+        'the last level (T = 1) left out': '''
+def hierarchical_contrastive_loss(z1, z2, alpha=0.5):
+    def contrast(a, b):
+        m = a.shape[1]
+        z = torch.cat([a, b], dim=1)
+        logits = (z @ z.transpose(1, 2)).masked_fill(torch.eye(2 * m, dtype=torch.bool, device=z.device), float("-inf"))
+        partners = (torch.arange(2 * m, device=z.device) + m) % (2 * m)
+        return F.cross_entropy(logits.flatten(0, 1), partners.repeat(len(z)))
+
+    levels = []
+    while z1.shape[-1] > 1:
+        levels.append(alpha * contrast(z1.permute(2, 0, 1), z2.permute(2, 0, 1))
+                      + (1 - alpha) * contrast(z1.transpose(1, 2), z2.transpose(1, 2)))
+        z1, z2 = F.max_pool1d(z1, 2), F.max_pool1d(z2, 2)
+    if not levels:
+        return alpha * contrast(z1.permute(2, 0, 1), z2.permute(2, 0, 1))
+    return torch.stack(levels).mean()
+''',
+        "negatives from the other view only (notebook 03's InfoNCE habit)": '''
+def hierarchical_contrastive_loss(z1, z2, alpha=0.5):
+    def contrast(a, b):
+        logits = a @ b.transpose(1, 2)  # (G, M, M): the other view's members only
+        targets = torch.arange(a.shape[1], device=a.device).repeat(len(a))
+        return (F.cross_entropy(logits.flatten(0, 1), targets)
+                + F.cross_entropy(logits.transpose(1, 2).flatten(0, 1), targets)) / 2
+
+    levels = []
+    while True:
+        instance = contrast(z1.permute(2, 0, 1), z2.permute(2, 0, 1))
+        if z1.shape[-1] == 1:
+            levels.append(alpha * instance)
+            break
+        levels.append(alpha * instance + (1 - alpha) * contrast(z1.transpose(1, 2), z2.transpose(1, 2)))
+        z1, z2 = F.max_pool1d(z1, 2), F.max_pool1d(z2, 2)
+    return torch.stack(levels).mean()
+''',
+        'tensors made on the CPU (torch.arange and torch.eye without device)': '''
+def hierarchical_contrastive_loss(z1, z2, alpha=0.5):
+    def contrast(a, b):
+        m = a.shape[1]
+        z = torch.cat([a, b], dim=1)
+        logits = (z @ z.transpose(1, 2)).masked_fill(torch.eye(2 * m, dtype=torch.bool), float("-inf"))
+        partners = (torch.arange(2 * m) + m) % (2 * m)
+        return F.cross_entropy(logits.flatten(0, 1), partners.repeat(len(z)))
+
+    levels = []
+    while True:
+        instance = contrast(z1.permute(2, 0, 1), z2.permute(2, 0, 1))
+        if z1.shape[-1] == 1:
+            levels.append(alpha * instance)
+            break
+        levels.append(alpha * instance + (1 - alpha) * contrast(z1.transpose(1, 2), z2.transpose(1, 2)))
+        z1, z2 = F.max_pool1d(z1, 2), F.max_pool1d(z2, 2)
+    return torch.stack(levels).mean()
+''',
+        'exp, sum and log (overflows for large features)': '''
+def hierarchical_contrastive_loss(z1, z2, alpha=0.5):
+    def contrast(a, b):
+        m = a.shape[1]
+        z = torch.cat([a, b], dim=1)
+        scores = torch.exp(z @ z.transpose(1, 2))
+        scores = scores * (1 - torch.eye(2 * m, device=z.device))
+        partners = (torch.arange(2 * m, device=z.device) + m) % (2 * m)
+        positive = scores[:, torch.arange(2 * m, device=z.device), partners]
+        return -torch.log(positive / scores.sum(dim=2)).mean()
+
+    levels = []
+    while True:
+        instance = contrast(z1.permute(2, 0, 1), z2.permute(2, 0, 1))
+        if z1.shape[-1] == 1:
+            levels.append(alpha * instance)
+            break
+        levels.append(alpha * instance + (1 - alpha) * contrast(z1.transpose(1, 2), z2.transpose(1, 2)))
+        z1, z2 = F.max_pool1d(z1, 2), F.max_pool1d(z2, 2)
+    return torch.stack(levels).mean()
 ''',
     },
 }
@@ -392,38 +566,6 @@ def masked_mse(prediction, target, mask):
     return per_step[mask].sum() / (mask.sum() * target.shape[1])
 ''',
     },
-    "jitter": {
-        "normal_ into an empty tensor": '''
-def jitter(x, sigma, generator):
-    return x + sigma * torch.empty_like(x).normal_(0.0, 1.0, generator=generator)
-''',
-        "torch.normal with mean 0 and std sigma": '''
-def jitter(x, sigma, generator):
-    return x + torch.normal(0.0, sigma, size=x.shape, generator=generator, device=x.device)
-''',
-        "randn without dtype": '''
-def jitter(x, sigma, generator):
-    noise = torch.randn(*x.shape, generator=generator, device=x.device)
-    return x.clone().add_(noise, alpha=sigma)
-''',
-    },
-    "scale": {
-        "normal_(1, sigma)": '''
-def scale(x, sigma, generator):
-    factors = torch.empty(x.shape[0], x.shape[1], 1, device=x.device).normal_(1.0, sigma, generator=generator)
-    return x * factors
-''',
-        "torch.normal and broadcasting": '''
-def scale(x, sigma, generator):
-    n, c, _ = x.shape
-    return torch.normal(1.0, sigma, size=(n, c, 1), generator=generator, device=x.device) * x
-''',
-        "randn of shape (N, C), unsqueezed": '''
-def scale(x, sigma, generator):
-    z = torch.randn(x.shape[:2], generator=generator, device=x.device)
-    return x * (1 + sigma * z).unsqueeze(-1)
-''',
-    },
     "random_crop": {
         "unfold lists every window": '''
 def random_crop(x, length, generator):
@@ -446,32 +588,119 @@ def random_crop(x, length, generator):
     return x[rows, channels, steps]
 ''',
     },
-    "info_nce": {
-        "one cross-entropy over both directions stacked": '''
-def info_nce(z1, z2, temperature):
-    a, b = F.normalize(z1, dim=1), F.normalize(z2, dim=1)
-    logits = a @ b.T / temperature
-    targets = torch.arange(len(a), device=a.device)
-    return F.cross_entropy(torch.cat([logits, logits.T]), torch.cat([targets, targets]))
+    "scale_and_jitter": {
+        'normal_ into empty tensors': '''
+def scale_and_jitter(x, scale_sigma, jitter_sigma, generator):
+    factors = torch.empty(x.shape[0], x.shape[1], 1, device=x.device).normal_(1.0, scale_sigma, generator=generator)
+    noise = torch.empty_like(x).normal_(0.0, 1.0, generator=generator)
+    return x * factors + jitter_sigma * noise
 ''',
-        "logsumexp over rows and columns": '''
-def info_nce(z1, z2, temperature):
-    a = z1 / z1.norm(dim=1, keepdim=True)
-    b = z2 / z2.norm(dim=1, keepdim=True)
-    similarity = a @ b.T / temperature
-    positive = similarity.diagonal()
-    rows = torch.logsumexp(similarity, dim=1) - positive
-    columns = torch.logsumexp(similarity, dim=0) - positive
-    return (rows.mean() + columns.mean()) / 2
+        'torch.normal, the noise drawn first': '''
+def scale_and_jitter(x, scale_sigma, jitter_sigma, generator):
+    n, c, _ = x.shape
+    noise = torch.normal(0.0, 1.0, size=x.shape, generator=generator, device=x.device) * jitter_sigma
+    factors = torch.normal(1.0, 1.0, size=(n, c, 1), generator=generator, device=x.device)
+    factors = 1 + (factors - 1) * scale_sigma
+    return x * factors + noise
 ''',
-        "F.cosine_similarity by broadcasting, a loop over the two directions": '''
-def info_nce(z1, z2, temperature):
-    targets = torch.arange(len(z1), device=z1.device)
-    losses = []
-    for queries, keys in ((z1, z2), (z2, z1)):
-        logits = F.cosine_similarity(queries[:, None, :], keys[None, :, :], dim=-1) / temperature
-        losses.append(F.cross_entropy(logits, targets))
-    return sum(losses) / 2
+        'randn of shape (N, C), addcmul': '''
+def scale_and_jitter(x, scale_sigma, jitter_sigma, generator):
+    z = torch.randn(x.shape[:2], generator=generator, device=x.device)
+    scaled = x * (1 + scale_sigma * z).unsqueeze(-1)
+    return torch.addcmul(scaled, torch.randn(*x.shape, generator=generator, device=x.device),
+                         torch.tensor(jitter_sigma, device=x.device))
+''',
+    },
+    "hierarchical_contrastive_loss": {
+        "TS2Vec's code: (N, T, D) layout, tril and triu drop the diagonal": '''
+def _instance_contrastive_loss(z1, z2):
+    B = z1.size(0)
+    if B == 1:
+        return z1.new_tensor(0.0)
+    z = torch.cat([z1, z2], dim=0).transpose(0, 1)  # T x 2B x D
+    sim = torch.matmul(z, z.transpose(1, 2))  # T x 2B x 2B
+    logits = torch.tril(sim, diagonal=-1)[:, :, :-1]
+    logits += torch.triu(sim, diagonal=1)[:, :, 1:]
+    logits = -F.log_softmax(logits, dim=-1)
+    i = torch.arange(B, device=z1.device)
+    return (logits[:, i, B + i - 1].mean() + logits[:, B + i, i].mean()) / 2
+
+
+def _temporal_contrastive_loss(z1, z2):
+    T = z1.size(1)
+    if T == 1:
+        return z1.new_tensor(0.0)
+    z = torch.cat([z1, z2], dim=1)  # B x 2T x D
+    sim = torch.matmul(z, z.transpose(1, 2))  # B x 2T x 2T
+    logits = torch.tril(sim, diagonal=-1)[:, :, :-1]
+    logits += torch.triu(sim, diagonal=1)[:, :, 1:]
+    logits = -F.log_softmax(logits, dim=-1)
+    t = torch.arange(T, device=z1.device)
+    return (logits[:, t, T + t - 1].mean() + logits[:, T + t, t].mean()) / 2
+
+
+def hierarchical_contrastive_loss(z1, z2, alpha=0.5):
+    z1, z2 = z1.transpose(1, 2), z2.transpose(1, 2)  # (N, T, D), as TS2Vec keeps them
+    loss = torch.tensor(0.0, device=z1.device)
+    d = 0
+    while z1.size(1) > 1:
+        loss = loss + alpha * _instance_contrastive_loss(z1, z2)
+        loss = loss + (1 - alpha) * _temporal_contrastive_loss(z1, z2)
+        d += 1
+        z1 = F.max_pool1d(z1.transpose(1, 2), kernel_size=2).transpose(1, 2)
+        z2 = F.max_pool1d(z2.transpose(1, 2), kernel_size=2).transpose(1, 2)
+    if z1.size(1) == 1:
+        loss = loss + alpha * _instance_contrastive_loss(z1, z2)
+        d += 1
+    return loss / d
+''',
+        'loops over the steps and the series, logsumexp': '''
+def hierarchical_contrastive_loss(z1, z2, alpha=0.5):
+    def nt_xent(a, b):  # (M, D) partners row by row; candidates: the 2M - 1 others
+        z = torch.cat([a, b])
+        m = len(a)
+        scores = z @ z.T
+        scores = scores - torch.diag(torch.full((2 * m,), float("inf"), device=z.device))
+        partner = torch.cat([torch.arange(m, 2 * m), torch.arange(m)]).to(z.device)
+        return (torch.logsumexp(scores, dim=1) - scores[torch.arange(2 * m, device=z.device), partner]).mean()
+
+    levels = []
+    while True:
+        t = z1.shape[-1]
+        instance = sum(nt_xent(z1[:, :, k], z2[:, :, k]) for k in range(t)) / t
+        if t == 1:
+            levels.append(alpha * instance)
+            break
+        temporal = sum(nt_xent(z1[i].T, z2[i].T) for i in range(len(z1))) / len(z1)
+        levels.append(alpha * instance + (1 - alpha) * temporal)
+        keep = t // 2 * 2
+        z1 = z1[..., :keep].unflatten(-1, (t // 2, 2)).amax(-1)
+        z2 = z2[..., :keep].unflatten(-1, (t // 2, 2)).amax(-1)
+    return sum(levels) / len(levels)
+''',
+        'recursion, one log_softmax over both contrasts': '''
+def _one_level(z1, z2, alpha):
+    def contrast(a, b):
+        z = torch.cat([a, b], dim=1)
+        m = a.shape[1]
+        eye = torch.eye(2 * m, device=z.device, dtype=torch.bool)
+        log_p = torch.log_softmax((z @ z.transpose(1, 2)).masked_fill(eye, -torch.inf), dim=-1)
+        return -log_p.diagonal(offset=m, dim1=1, dim2=2).mean() / 2 - log_p.diagonal(offset=-m, dim1=1, dim2=2).mean() / 2
+    instance = contrast(z1.permute(2, 0, 1), z2.permute(2, 0, 1))
+    temporal = contrast(z1.transpose(1, 2), z2.transpose(1, 2)) if z1.shape[-1] > 1 else 0.0
+    return alpha * instance + (1 - alpha) * temporal if z1.shape[-1] > 1 else alpha * instance
+
+
+def _levels(z1, z2, alpha):
+    here = [_one_level(z1, z2, alpha)]
+    if z1.shape[-1] == 1:
+        return here
+    return here + _levels(F.max_pool1d(z1, 2), F.max_pool1d(z2, 2), alpha)
+
+
+def hierarchical_contrastive_loss(z1, z2, alpha=0.5):
+    levels = _levels(z1, z2, alpha)
+    return sum(levels) / len(levels)
 ''',
     },
 }
@@ -512,28 +741,6 @@ def masked_mse(prediction, target, mask):
     return ((timeseries.znormalize(prediction) - timeseries.znormalize(target)) ** 2).mean()
 ''',
     },
-    # augment.uniform draws from the generator on the right device: uniform noise with the
-    # right standard deviation, but not normal.
-    "jitter": {
-        "lab_utils.augment.uniform with the same standard deviation": '''
-from lab_utils import augment
-
-def jitter(x, sigma, generator):
-    half_width = sigma * 3 ** 0.5
-    noise = augment.uniform(x.numel(), -half_width, half_width, generator, x.device)
-    return x + noise.view_as(x)
-''',
-    },
-    "scale": {
-        "lab_utils.augment.uniform factors with the same standard deviation": '''
-from lab_utils import augment
-
-def scale(x, sigma, generator):
-    half_width = sigma * 3 ** 0.5
-    factors = augment.uniform(x.shape[0] * x.shape[1], 1 - half_width, 1 + half_width, generator, x.device)
-    return x * factors.view(x.shape[0], x.shape[1], 1)
-''',
-    },
     # The image crop of lab_utils.augment on the series drawn as images: it resizes, so the
     # window is no longer a run of consecutive steps.
     "random_crop": {
@@ -548,13 +755,29 @@ def random_crop(x, length, generator):
     return views[:, :, 0, :]
 ''',
     },
-    # The package has no contrastive loss; the nearest thing was the k-NN accuracy of
-    # matching the views, which is neither InfoNCE nor differentiable.
-    "info_nce": {
-        "1 - k-NN accuracy of matching the views": '''
-def info_nce(z1, z2, temperature):
+    # augment.uniform draws from the generator on the right device: uniform factors and noise with
+    # the right standard deviations, but not normal.
+    "scale_and_jitter": {
+        'lab_utils.augment.uniform factors and noise with the same standard deviations': '''
+from lab_utils import augment
+
+def scale_and_jitter(x, scale_sigma, jitter_sigma, generator):
+    n, c, t = x.shape
+    half = 3 ** 0.5
+    factors = augment.uniform(n * c, 1 - half * scale_sigma, 1 + half * scale_sigma, generator, x.device)
+    noise = augment.uniform(x.numel(), -half * jitter_sigma, half * jitter_sigma, generator, x.device)
+    return x * factors.view(n, c, 1) + noise.view_as(x)
+''',
+    },
+    # The package has no contrastive loss; the nearest thing is the k-NN accuracy of matching the
+    # views, which is neither TS2Vec's loss nor differentiable.
+    "hierarchical_contrastive_loss": {
+        "1 - k-NN accuracy of matching the views' maxima over time": '''
+def hierarchical_contrastive_loss(z1, z2, alpha=0.5):
+    from lab_utils.evaluation import knn_accuracy
+
     ids = torch.arange(len(z1))
-    return torch.tensor(1.0 - lab_utils.knn_accuracy(z1, ids, z2, ids, k=1))
+    return torch.tensor(1.0 - knn_accuracy(z1.amax(-1), ids, z2.amax(-1), ids, k=1))
 ''',
     },
 }
