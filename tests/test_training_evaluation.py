@@ -131,3 +131,26 @@ def test_recalibrate_batchnorm_replaces_running_statistics_with_those_of_the_inp
 def test_recalibrate_batchnorm_refuses_a_model_without_batchnorm():
     with pytest.raises(ValueError, match="no BatchNorm"):
         recalibrate_batchnorm(nn.Linear(2, 2), torch.zeros(4, 2))
+
+
+def test_label_efficiency_fits_the_whole_labelled_set_once_for_a_probe_without_seed():
+    train_x, train_y = torch.randn(40, 3), torch.arange(40) % 4
+    calls = []
+
+    def probe(x, y, test_x, test_y):
+        calls.append(len(x))
+        return 0.5 + 0.01 * len(calls)
+
+    scores = lab_utils.evaluation.label_efficiency_scores(train_x, train_y, train_x, train_y,
+                                                          sizes=[8, 40], seeds=3, probe=probe)
+    assert calls == [8, 8, 8, 40], "subsets are drawn per seed; the whole set is fitted once"
+    assert scores[40] == [scores[40][0]] * 3
+
+    def seeded(x, y, test_x, test_y, seed):
+        calls.append(seed)
+        return float(seed)
+
+    calls.clear()
+    seeded_scores = lab_utils.evaluation.label_efficiency_scores(
+        train_x, train_y, train_x, train_y, sizes=[40], seeds=3, probe=seeded)
+    assert calls == [0, 1, 2] and seeded_scores[40] == [0.0, 1.0, 2.0], "a seeded probe runs per seed"
