@@ -161,11 +161,17 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         ),
     },
     "03_simclr": {
-        # Every method (SimCLR at each temperature, MoCo, BYOL) trains with the same images,
-        # steps, batch size, optimiser and schedule, so the table compares like with like.
+        # Every method (SimCLR at each temperature, MoCo, BYOL, VICReg) trains with the same
+        # images, steps, batch size, optimiser and schedule, so the table compares like with like.
+        # train_size: the side of the training views in pixels. Below 32, views are
+        # downsampled to it and the backbones' BatchNorm statistics are re-estimated at 32
+        # pixels before probing (FixRes); the smoke profile runs that path. label_sizes: 1,
+        # 10 and 100 labels per class and the whole probe set (smoke: 1 and 10 per class).
         "smoke": dict(
             train_images=128,
             steps=1,
+            train_size=16,
+            recalibration_images=128,
             batch_size=128,
             lr=2e-3,
             weight_decay=1e-4,
@@ -177,7 +183,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             moco_temperature=0.2,
             tsne_points=200,
             histogram_images=128,
-            label_sizes=(20, 100),
+            label_sizes=(10, 100),
             label_seeds=2,
             label_steps=2,
             label_epochs=1,
@@ -186,22 +192,23 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         "cpu": dict(
             train_images=10_000,
             steps=100,
+            train_size=32,
+            recalibration_images=2_560,
             batch_size=256,
             lr=2e-3,
             weight_decay=1e-4,
             warmup_fraction=0.1,
             temperature=0.5,
             # No temperature ablation: each run costs as much as a method and would take
-            # notebook 03 past 15 minutes on two cores; after 100 steps tau = 0.1, 0.5 and 1.0
-            # probed within a point of each other, which is noise at this budget.
+            # notebook 03 past 15 minutes on two cores.
             temperatures=(0.5,),
             queue_size=4_096,
             momentum=0.99,
             moco_temperature=0.2,
             tsne_points=1_000,
             histogram_images=512,
-            label_sizes=(100, 1_000, 5_000),
-            label_seeds=2,
+            label_sizes=(10, 100, 1_000, 5_000),
+            label_seeds=3,
             # The network trained from scratch on the labels takes label_epochs passes over
             # them (those not held out to stop it early), at least label_steps steps: its
             # training grows with its labels, so its curve can rise with them.
@@ -212,6 +219,8 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         "gpu": dict(
             train_images=50_000,
             steps=4_000,
+            train_size=32,
+            recalibration_images=10_000,
             batch_size=512,
             lr=3e-3,
             weight_decay=1e-4,
@@ -223,7 +232,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             moco_temperature=0.2,
             tsne_points=2_000,
             histogram_images=1_024,
-            label_sizes=(100, 1_000, 5_000),
+            label_sizes=(10, 100, 1_000, 5_000),
             label_seeds=3,
             label_steps=1_000,
             label_epochs=30,
@@ -235,6 +244,8 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         "pretrain": dict(
             train_images=50_000,
             steps=3_910,
+            train_size=32,
+            recalibration_images=10_000,
             batch_size=256,
             lr=2e-3,
             weight_decay=1e-4,
@@ -246,7 +257,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             moco_temperature=0.2,
             tsne_points=2_000,
             histogram_images=1_024,
-            label_sizes=(100, 1_000, 5_000),
+            label_sizes=(10, 100, 1_000, 5_000),
             label_seeds=3,
             label_steps=1_000,
             label_epochs=30,

@@ -30,29 +30,23 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import nbformat
 import torch
 import torchvision.transforms as T
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 import lab_utils
-from lab_utils import augment
 from scripts.reproduce.machine import git_commit, hardware
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "solutions" / "03_simclr" / "03_simclr.ipynb"
-GRADE_ID = "augmentation"
 
 
 def course_simclr_view(notebook: Path = NOTEBOOK) -> Callable[..., torch.Tensor]:
-    """``simclr_view`` as defined by the solution cell ``augmentation`` of notebook 03."""
-    for cell in nbformat.read(notebook, as_version=4).cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == GRADE_ID:
-            namespace = {"torch": torch, "augment": augment}
-            exec(compile(cell.source, f"{notebook.name}:{GRADE_ID}", "exec"), namespace)
-            return namespace["simclr_view"]
-    raise LookupError(f"no solution cell with grade id {GRADE_ID!r} in {notebook}")
+    """``simclr_view`` as the reference solution of notebook 03 defines it (with its ``random_apply``)."""
+    from scripts.benchmark_step import notebook_definitions
+
+    return notebook_definitions(notebook)["simclr_view"]
 
 
 def per_image_pipeline() -> T.Compose:

@@ -8,6 +8,7 @@ from lab_utils.evaluation import (
     extract_features,
     label_efficiency,
     linear_probe,
+    recalibrate_batchnorm,
     tsne_embed,
 )
 from lab_utils.training import minibatch_indices, train
@@ -104,3 +105,52 @@ def test_label_efficiency_improves_with_labels_on_real_features():
 def test_public_api_is_importable_from_the_package():
     for name in lab_utils.__all__:
         assert hasattr(lab_utils, name), name
+
+
+def test_recalibrate_batchnorm_replaces_running_statistics_with_those_of_the_inputs():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))
+    model[1].running_mean.fill_(7.0)   # statistics of another input distribution
+    model[1].running_var.fill_(9.0)
+    weights = {name: value.clone() for name, value in model.state_dict().items() if "running" not in name
+               and "num_batches" not in name}
+    inputs = 3 + 2 * torch.randn(600, 4)
+    returned = recalibrate_batchnorm(model, inputs, batch_size=200)
+    assert returned is model and not model.training
+    assert model[1].momentum == 0.1, "the layer's own momentum is restored"
+    hidden = model[0](inputs).detach()
+    # three equal batches: the cumulative average of batch means is the mean over all inputs
+    # (to bfloat16's precision on CPUs where the precision policy computes in it)
+    assert torch.allclose(model[1].running_mean, hidden.mean(0), rtol=0.01, atol=0.01)
+    assert torch.allclose(model[1].running_var, hidden.var(0), rtol=0.05)
+    for name, value in model.state_dict().items():
+        if name in weights:
+            assert torch.equal(value, weights[name]), f"{name} must not change"
+
+
+def test_recalibrate_batchnorm_refuses_a_model_without_batchnorm():
+    with pytest.raises(ValueError, match="no BatchNorm"):
+        recalibrate_batchnorm(nn.Linear(2, 2), torch.zeros(4, 2))
+
+
+def test_label_efficiency_fits_the_whole_labelled_set_once_for_a_probe_without_seed():
+    train_x, train_y = torch.randn(40, 3), torch.arange(40) % 4
+    calls = []
+
+    def probe(x, y, test_x, test_y):
+        calls.append(len(x))
+        return 0.5 + 0.01 * len(calls)
+
+    scores = lab_utils.evaluation.label_efficiency_scores(train_x, train_y, train_x, train_y,
+                                                          sizes=[8, 40], seeds=3, probe=probe)
+    assert calls == [8, 8, 8, 40], "subsets are drawn per seed; the whole set is fitted once"
+    assert scores[40] == [scores[40][0]] * 3
+
+    def seeded(x, y, test_x, test_y, seed):
+        calls.append(seed)
+        return float(seed)
+
+    calls.clear()
+    seeded_scores = lab_utils.evaluation.label_efficiency_scores(
+        train_x, train_y, train_x, train_y, sizes=[40], seeds=3, probe=seeded)
+    assert calls == [0, 1, 2] and seeded_scores[40] == [0.0, 1.0, 2.0], "a seeded probe runs per seed"
