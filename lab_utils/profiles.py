@@ -132,32 +132,49 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
         ),
     },
     "02b_rotnet_keras": {
+        # Every downstream model (RotNet frozen or fine-tuned, random layers frozen, from
+        # scratch) trains by one rule: Adam steps of 32 digits, `label_epochs` passes over its
+        # labels but never fewer than `min_steps`, scored `evaluations` times on a held-out
+        # `holdout_fraction` of the labels; the best weights are kept and training stops after
+        # `patience` scores without gain. So the steps grow with the labels, for every arm.
         "smoke": dict(
             unlabeled_images=500,
             test_images=300,
             rotation_epochs=1,
-            downstream_steps=20,
-            label_sizes=(100, 300),
-            headline_labels=300,
+            label_sizes=(10, 100),
+            headline_labels=100,
             seeds=1,
+            holdout_fraction=0.2,
+            label_epochs=2,
+            min_steps=20,
+            evaluations=4,
+            patience=2,
         ),
         "cpu": dict(
             unlabeled_images=10_000,
             test_images=2_000,
             rotation_epochs=5,
-            downstream_steps=600,
-            label_sizes=(100, 300, 1_000, 3_000),
+            label_sizes=(10, 100, 1_000),
             headline_labels=1_000,
             seeds=3,
+            holdout_fraction=0.2,
+            label_epochs=30,
+            min_steps=300,
+            evaluations=10,
+            patience=3,
         ),
         "gpu": dict(
             unlabeled_images=10_000,
             test_images=10_000,
             rotation_epochs=30,
-            downstream_steps=1_500,
-            label_sizes=(100, 300, 1_000, 3_000),
+            label_sizes=(10, 100, 1_000, 3_000),
             headline_labels=1_000,
             seeds=3,
+            holdout_fraction=0.2,
+            label_epochs=50,
+            min_steps=500,
+            evaluations=10,
+            patience=3,
         ),
     },
     "03_simclr": {
