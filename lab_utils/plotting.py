@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from .paths import figures_dir
 from .runtime import current_run
@@ -223,6 +224,9 @@ def plot_label_efficiency(
         line = ax.errorbar(sizes, means, yerr=stds, capsize=3, label=name, **style)
         colours[name] = line.lines[0].get_color()
     ax.set_xscale("log")
+    measured = sorted({n for curve in curves.values() for n in curve})
+    ax.set_xticks(measured, [f"{n:,}" for n in measured])   # the label counts, not powers of ten
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set(title=title, xlabel="labelled training examples (log scale)", ylabel="test accuracy")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
