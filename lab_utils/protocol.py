@@ -152,7 +152,7 @@ def fine_tune_accuracy(
     fit, held = holdout_split(labels, held_out, seed)
     torch.manual_seed(seed)
     model = make_model()
-    device = next(model.parameters()).device
+    device = _device_of(model)
 
     def loss_fn(model: nn.Module, batch: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         views = augment.random_resized_crop(augment.to_float(batch), scale=(0.6, 1.0))
@@ -176,6 +176,13 @@ def fine_tune_accuracy(
 
 def classifier_accuracy(model: nn.Module, images: torch.Tensor, labels: ArrayLike) -> float:
     """Accuracy of ``model``'s own predictions (argmax of its logits) on uint8 ``images``."""
-    device = next(model.parameters()).device
+    device = _device_of(model)
     logits = extract_features(model, images.to(device), preprocess=normalize_cifar)
     return (logits.argmax(1) == torch.as_tensor(labels).cpu()).float().mean().item()
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    """Where ``model``'s weights live, to move its images there."""
+    for weight in model.parameters():
+        return weight.device
+    raise ValueError("the model has no parameters: give fine_tune_accuracy a network to train")
