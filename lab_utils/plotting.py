@@ -12,7 +12,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from .paths import figures_dir
 from .runtime import current_run
@@ -191,6 +193,7 @@ def plot_label_efficiency(
     curves: Mapping[str, Mapping[int, tuple[float, float]]],
     title: str = "accuracy against the number of labels",
     dashed: Mapping[str, str] | None = None,
+    ax: Axes | None = None,
 ) -> Figure:
     """Accuracy (mean +- std over seeds, as error bars) against labelled examples.
 
@@ -198,8 +201,13 @@ def plot_label_efficiency(
         curves: ``{name: {n_labels: (mean, std)}}``, one solid line each.
         dashed: ``{name: name of a solid line}``: drawn dashed in that line's colour, for a
             second metric of the same representation (e.g. its k-NN next to its probe).
+        ax: draw into this panel of an existing figure (side-by-side metrics) instead of a
+            new figure; the panel's figure is returned.
     """
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    else:
+        fig = ax.figure
     colours = {}
     for name, partner in (dashed or {}).items():
         if name not in curves or partner not in curves:
@@ -216,9 +224,12 @@ def plot_label_efficiency(
         line = ax.errorbar(sizes, means, yerr=stds, capsize=3, label=name, **style)
         colours[name] = line.lines[0].get_color()
     ax.set_xscale("log")
+    measured = sorted({n for curve in curves.values() for n in curve})
+    ax.set_xticks(measured, [f"{n:,}" for n in measured])   # the label counts, not powers of ten
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set(title=title, xlabel="labelled training examples (log scale)", ylabel="test accuracy")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize="small")
     fig.tight_layout()
     return fig
 

@@ -105,6 +105,11 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             lr=2e-3,
             steps=4,
             tsne_points=200,
+            label_sizes=(10, 100),
+            label_seeds=2,
+            label_steps=2,
+            label_epochs=1,
+            label_batch_size=32,
         ),
         "cpu": dict(
             pretrain_images=10_000,
@@ -112,6 +117,15 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             lr=2e-3,
             steps=300,
             tsne_points=1_000,
+            # Label efficiency: 1, 10 and 100 labels per class, then the whole probe set. The
+            # network trained from scratch on the labels takes label_epochs passes over those
+            # not held out to stop it early, at least label_steps steps (5,000 labels: 188
+            # steps of 64), so its training grows with its labels.
+            label_sizes=(10, 100, 1_000),
+            label_seeds=3,
+            label_steps=40,
+            label_epochs=3,
+            label_batch_size=64,
         ),
         "gpu": dict(
             pretrain_images=50_000,
@@ -119,6 +133,11 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             lr=2e-3,
             steps=6_000,
             tsne_points=2_000,
+            label_sizes=(10, 100, 1_000),
+            label_seeds=3,
+            label_steps=500,
+            label_epochs=30,
+            label_batch_size=128,
         ),
         # 7,820 steps of 256 images: 10 epochs of the 50,000 images for rotation, which sees a
         # quarter of them per step (in four rotations), 40 for the other methods. Hours on two
@@ -129,6 +148,11 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             lr=2e-3,
             steps=7_820,
             tsne_points=2_000,
+            label_sizes=(10, 100, 1_000),
+            label_seeds=3,
+            label_steps=500,
+            label_epochs=30,
+            label_batch_size=128,
         ),
     },
     "02b_rotnet_keras": {
@@ -300,6 +324,13 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             mae_decoder_dim=32,
             mae_decoder_depth=1,
             mae_lr=1.5e-3,
+            finetune_sizes=(20,),
+            finetune_seeds=1,
+            finetune_steps=2,
+            finetune_epochs=1,
+            finetune_batch_size=16,
+            finetune_lr=5e-4,
+            finetune_test_images=100,
         ),
         "cpu": dict(
             pretrained_probe_train=1_000,
@@ -315,6 +346,16 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             mae_decoder_dim=64,
             mae_decoder_depth=2,
             mae_lr=3e-4,  # in ~120 steps a probe of 0.34-0.36, against 0.29 with the gpu profile's 1.5e-3
+            # Fine-tuning on few labels, MAE's own protocol: the encoder and a linear head train
+            # end to end, finetune_epochs passes over the labels (at least finetune_steps
+            # steps), scored on a class-balanced part of the probe's test images.
+            finetune_sizes=(100, 1_000),
+            finetune_seeds=3,
+            finetune_steps=40,
+            finetune_epochs=5,
+            finetune_batch_size=64,
+            finetune_lr=5e-4,
+            finetune_test_images=2_000,
         ),
         "gpu": dict(
             pretrained_probe_train=10_000,
@@ -330,6 +371,13 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             mae_decoder_dim=128,
             mae_decoder_depth=2,
             mae_lr=1.5e-3,
+            finetune_sizes=(100, 1_000),
+            finetune_seeds=3,
+            finetune_steps=300,
+            finetune_epochs=30,
+            finetune_batch_size=128,
+            finetune_lr=5e-4,
+            finetune_test_images=10_000,
         ),
         "pretrain": dict(
             pretrained_probe_train=10_000,
@@ -348,6 +396,13 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             mae_decoder_dim=64,
             mae_decoder_depth=2,
             mae_lr=3e-4,
+            finetune_sizes=(100, 1_000),
+            finetune_seeds=3,
+            finetune_steps=300,
+            finetune_epochs=30,
+            finetune_batch_size=128,
+            finetune_lr=5e-4,
+            finetune_test_images=10_000,
         ),
     },
     "05_time_series": {

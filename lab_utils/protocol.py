@@ -4,15 +4,29 @@ Frozen backbone features, standardised, a logistic-regression probe trained on o
 class-balanced labelled subset of the training images and scored on a fixed test subset
 (all 10,000 test images in the gpu profile). Beside it, on the same features, the weighted
 k-NN of :func:`lab_utils.evaluation.knn_accuracy` (k = 20, T = 0.07), which fits nothing.
+Against the number of labels, :func:`frozen_label_efficiency` gives both curves of a frozen
+backbone and :func:`fine_tune_accuracy` the honest alternatives: a network trained from
+scratch on the labels, or a pretrained one fine-tuned on them with the same recipe.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .datasets import ImageSet, load_cifar10
-from .evaluation import extract_features, knn_accuracy, linear_probe, probe_encoder
+from .evaluation import (
+    ArrayLike,
+    extract_features,
+    holdout_split,
+    knn_accuracy,
+    label_efficiency,
+    linear_probe,
+    probe_encoder,
+)
 from .models import normalize_cifar
 from .profiles import resolve_profile
 
@@ -65,3 +79,110 @@ def random_baseline(probe_train: ImageSet, probe_test: ImageSet, seed: int = 0,
 
     torch.manual_seed(seed)
     return evaluate_backbone(SmallCNN().to(device), probe_train, probe_test)
+
+
+def frozen_label_efficiency(backbone: nn.Module, probe_train: ImageSet, probe_test: ImageSet,
+                            sizes: Sequence[int], seeds: int
+                            ) -> dict[str, dict[int, tuple[float, float]]]:
+    """Linear probe and weighted k-NN of a frozen backbone against the number of labels.
+
+    The features of the probe sets are extracted once; for each size ``n`` and seed a
+    class-balanced subset of ``n`` labelled images trains the probe (the k-NN only looks
+    its neighbours up there), scored on all of ``probe_test``. A size of the whole
+    ``probe_train`` (or more) is the whole set for every seed, so it is scored once, with
+    spread 0.
+
+    Returns:
+        ``{"linear": {n: (mean, std over seeds)}, "knn": {n: (mean, std)}}``.
+    """
+    device = next(backbone.parameters()).device
+    train_x, test_x = (extract_features(backbone, images.images.to(device), preprocess=normalize_cifar)
+                       for images in (probe_train, probe_test))
+    sets = (train_x, probe_train.labels, test_x, probe_test.labels)
+    curves = {}
+    for metric, probe in (("linear", linear_probe), ("knn", knn_accuracy)):
+        curve = label_efficiency(*sets, sizes=[n for n in sizes if n < len(probe_train)],
+                                 seeds=seeds, probe=probe)
+        if any(n >= len(probe_train) for n in sizes):  # every seed draws the whole set: one score
+            curve[len(probe_train)] = (probe(*sets), 0.0)
+        curves[metric] = dict(sorted(curve.items()))
+    return curves
+
+
+def fine_tune_accuracy(
+    make_model: Callable[[], nn.Module],
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    test_images: torch.Tensor,
+    test_labels: torch.Tensor,
+    seed: int = 0,
+    *,
+    epochs: float,
+    min_steps: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    held_out: float = 0.2,
+    desc: str = "fine-tune",
+) -> float:
+    """Test accuracy of a whole network trained end to end on a few labelled images.
+
+    The one recipe behind "trained from scratch" (``make_model`` builds a randomly
+    initialised network) and "fine-tuned" (it copies a pretrained encoder under a new head):
+    both get the same steps, augmentations and optimiser, so the gap between them is what
+    the initialisation brings. The training grows with the labels (``epochs`` passes over
+    those not held out, at least ``min_steps`` steps, :func:`~lab_utils.training.scaled_steps`);
+    a class-balanced ``held_out`` fraction of the labels scores the network every tenth of
+    the run and the weights of its best score are kept
+    (:class:`~lab_utils.training.EarlyStopping`). With one label per class nothing can be
+    held out and the network trains for all its steps. The test images choose nothing.
+
+    Args:
+        make_model: ``() -> module`` mapping standardised images ``(B, 3, 32, 32)`` to
+            logits ``(B, classes)``; called after ``torch.manual_seed(seed)``, so a random
+            initialisation follows the seed.
+        images: ``(N, 3, 32, 32)`` uint8 labelled images; labels: ``(N,)``.
+        test_images: ``(M, 3, 32, 32)`` uint8; test_labels: ``(M,)``.
+        seed: the held-out split, the initialisation and the batches.
+        lr, weight_decay: AdamW's, under a one-cycle schedule (10 % warm-up).
+    """
+    from . import augment
+    from .training import EarlyStopping, scaled_steps, train
+
+    fit, held = holdout_split(labels, held_out, seed)
+    torch.manual_seed(seed)
+    model = make_model()
+    device = _device_of(model)
+
+    def loss_fn(model: nn.Module, batch: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        views = augment.random_resized_crop(augment.to_float(batch), scale=(0.6, 1.0))
+        return F.cross_entropy(model(normalize_cifar(augment.random_horizontal_flip(views))), targets)
+
+    steps = scaled_steps(len(fit), batch_size, epochs, min_steps=min_steps)
+    held_images, held_labels = images[held.to(images.device)], labels[held.to(labels.device)]
+    stopper = (EarlyStopping(lambda m: classifier_accuracy(m, held_images, held_labels),
+                             every=max(1, steps // 10)) if len(held) else None)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps,
+                                                    pct_start=0.1)
+    train(model, loss_fn, images[fit.to(images.device)].to(device),
+          labels[fit.to(labels.device)].to(device), steps=steps, optimizer=optimizer,
+          scheduler=scheduler, batch_size=min(len(fit), batch_size), seed=seed,
+          desc=f"{desc}, {len(labels)} labels", on_step=stopper)
+    if stopper is not None:
+        stopper.restore(model)
+    return classifier_accuracy(model, test_images, test_labels)
+
+
+def classifier_accuracy(model: nn.Module, images: torch.Tensor, labels: ArrayLike) -> float:
+    """Accuracy of ``model``'s own predictions (argmax of its logits) on uint8 ``images``."""
+    device = _device_of(model)
+    logits = extract_features(model, images.to(device), preprocess=normalize_cifar)
+    return (logits.argmax(1) == torch.as_tensor(labels).cpu()).float().mean().item()
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    """Where ``model``'s weights live, to move its images there."""
+    for weight in model.parameters():
+        return weight.device
+    raise ValueError("the model has no parameters: give fine_tune_accuracy a network to train")

@@ -8,6 +8,7 @@ processes is one CLS token followed by the ``L = h * w`` patch tokens.
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -152,6 +153,27 @@ class MAEEncoder(nn.Module):
             hidden = _forward(encoder, pixel_values,
                               noise=in_order.expand(len(pixel_values), -1)).last_hidden_state
         return hidden[:, PREFIX_TOKENS:].mean(dim=1)
+
+
+class MAEClassifier(nn.Module):
+    """A copy of a ViT-MAE's encoder under a new linear head, to fine-tune end to end.
+
+    MAE's own evaluation protocol [He 2022]: the encoder sees all patches (as
+    :class:`MAEEncoder`), the mean of its last patch tokens feeds a linear classifier, and
+    every weight trains. The encoder is copied, so ``mae`` itself is left as it is (a frozen
+    course checkpoint too); its decoder is not needed and not copied.
+
+    Input: ``(B, 3, H, W)`` standardised images. Output: ``(B, n_classes)`` logits.
+    """
+
+    def __init__(self, mae: nn.Module, n_classes: int) -> None:
+        super().__init__()
+        encoder = copy.deepcopy(_mae_encoder(mae)).requires_grad_(True).train()
+        self.features = MAEEncoder(encoder)
+        self.head = nn.Linear(encoder.config.hidden_size, n_classes)
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(pixel_values))
 
 
 @torch.inference_mode()

@@ -179,3 +179,19 @@ def test_cls_attention_switches_a_fused_attention_model_to_eager_and_back():
     eager = tiny_dino()
     eager.load_state_dict(model.state_dict())
     assert torch.allclose(attention, vit.cls_attention(eager, pixels), atol=1e-5)
+
+
+def test_mae_classifier_trains_a_copy_of_the_encoder_and_leaves_the_mae_alone():
+    model = tiny_mae().requires_grad_(False)   # frozen, as a course checkpoint loads
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    classifier = vit.MAEClassifier(model, n_classes=5)
+    assert not any(name.startswith("features.mae.decoder") for name, _ in classifier.named_parameters())
+    optimizer = torch.optim.SGD(classifier.parameters(), lr=0.5)
+    logits = classifier(torch.randn(4, 3, 32, 32))
+    assert logits.shape == (4, 5)
+    torch.nn.functional.cross_entropy(logits, torch.arange(4)).backward()
+    assert all(p.grad is not None for p in classifier.parameters()), "every weight of the encoder trains"
+    optimizer.step()
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items()), "the MAE changed"
+    changed = vit.MAEEncoder(model.vit)(torch.ones(1, 3, 32, 32)) != classifier.features(torch.ones(1, 3, 32, 32))
+    assert changed.any(), "the copy is what trained"
