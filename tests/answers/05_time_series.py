@@ -8,6 +8,67 @@ helper package alone; each must earn nothing.
 The answers run in the notebook's namespace (torch, nn, F, np, lab_utils, timeseries).
 """
 
+# What the visible check must say for each mistake it catches (tests/test_check_catch_rate.py):
+# a phrase of its message that names the mistake. At least half of each exercise's WRONG
+# variants are listed; the rest are left to the hidden tests.
+VISIBLE_CHECK_SAYS = {
+    "sequence_autoencoder": {
+        "sigmoid at the end of the decoder": "end the decoder with a Linear layer",
+        "ReLU on the output": "end the decoder with a Linear layer",
+        "tanh on the output (values limited to +-1)": "no tanh",
+        "latent size fixed at 16": "latent_dim",
+        "reconstruction left flat (N, length)": "the input's shape",
+        "a skip connection from the input around the code": "no shortcut around it",
+        "the decoder fed with the 64-unit hidden layer, not the code": "no shortcut around it",
+    },
+    "random_span_mask": {
+        "one set of spans for the whole batch": "every series draws its own spans",
+        "starts never reach length - span": "starts run from 0 to length - span",
+        "independent random steps instead of spans": "masked steps per series",
+        "global random generator instead of the argument": "from the `generator` argument",
+        "number of spans truncated with int()": "not int()",
+        "spans one step too long (<= start + span)": "masked steps per series",
+    },
+    "masked_mse": {
+        "mean over every step, masked or not": "over the masked time steps",
+        "divided by the masked steps, not steps x channels": "(number of masked steps) x (number of channels)",
+        "the visible steps instead of the hidden ones": "over the masked time steps",
+        "mean of per-series means": "(number of masked steps) x (number of channels)",
+        "the first channel only": "of every channel",
+    },
+    "jitter": {
+        "variance sigma instead of standard deviation": "standard deviation of the jitter noise",
+        "uniform noise in [-sigma, sigma]": "standard normal noise",
+        "noise added in place": "instead of changing x in place",
+        "torch's global generator (randn_like)": "from the `generator` argument",
+        "multiplicative noise": "add sigma * standard normal noise",
+    },
+    "scale": {
+        "one scaling factor for the whole batch": "mean scaling factor",
+        "one scaling factor per series, shared by the channels": "shape (N, C, 1)",
+        "scaling changes x in place": "instead of changing x in place",
+        "a new factor at every time step": "the same at every time step",
+        "factor sigma * z, without the 1": "mean 1",
+        "uniform factors with the right spread": "not uniform ones",
+    },
+    "random_crop": {
+        "one crop window for the whole batch": "every series draws its own start",
+        "crop starts never reach T - length": "from 0 to T - length, both included",
+        "a different window for each channel": "the same window for every channel",
+        "crop starts from 1, never 0": "from 0 to T - length, both included",
+        "torch's global generator": "from the `generator` argument",
+    },
+    "info_nce": {
+        "notebook 03's NT-Xent (2N - 2 negatives, own side included)": "the N views of the other side only",
+        "one direction only": "average both directions",
+        "no L2 normalisation (dot products)": "L2-normalise",
+        "temperature multiplied instead of divided": "divide the similarities by the temperature",
+        "exp, sum and log (overflows at low temperatures)": "overflows",
+        "the partner taken as the reversed batch": "the N views of the other side only",
+    },
+}
+
+
 _AUTOENCODER = '''
 class SequenceAutoencoder(nn.Module):
     def __init__(self, length=50, latent_dim=16):
