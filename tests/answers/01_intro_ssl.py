@@ -372,6 +372,19 @@ def backward(params, cache, grad_logits):
 ''',
     },
     "autoencoder": {
+        "pixels clamped to [0, 1] instead of a sigmoid": '''
+class Autoencoder(nn.Module):
+    def __init__(self, latent_dim=32):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, latent_dim))
+        self.decoder = nn.Sequential(nn.Linear(latent_dim, 128), nn.ReLU(), nn.Linear(128, 784))
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def forward(self, x):
+        return self.decoder(self.encode(x)).clamp(0, 1).view(-1, 1, 28, 28)
+''',
         "decoder without a sigmoid": '''
 class Autoencoder(nn.Module):
     def __init__(self, latent_dim=32):

@@ -44,6 +44,7 @@ VISIBLE_CHECK_SAYS = {
         "pixels not scaled to [0, 1] before rgb_to_lab": "Lab lightness",
         "summed instead of averaged": "the loss is their MSE",
         "the grey input without normalize_cifar": "un-standardised",
+        "the grey input standardised twice": "un-standardised",
     },
 }
 
@@ -383,6 +384,12 @@ class ColorizationNet(nn.Module):
 ''',
     },
     "colorization_loss": {
+        "the grey input standardised twice": '''
+def colorization_loss(model, images, _labels=None):
+    lab = kornia.color.rgb_to_lab(images.float() / 255)
+    grey = normalize_cifar((lab[:, :1] / 100).expand(-1, 3, -1, -1))
+    return F.mse_loss(model(normalize_cifar(grey)), lab[:, 1:] / 128)
+''',
         "the model sees the colour image": '''
 def colorization_loss(model, images, _labels=None):
     lab = kornia.color.rgb_to_lab(images.float() / 255)

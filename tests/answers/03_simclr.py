@@ -47,6 +47,7 @@ VISIBLE_CHECK_SAYS = {
         "temperature multiplied instead of divided": "divide the similarities by the temperature",
         "anchors from the first view only": "every one of the 2N views is an anchor",
         "exp, sum and log (overflows at low temperatures)": "overflows",
+        "the second view detached (the gradient reaches z1 only)": "no detach()",
     },
     "momentum_copy": {
         "the key encoder is the query encoder itself": "copy.deepcopy(online)",
@@ -91,6 +92,13 @@ VISIBLE_CHECK_SAYS = {
 
 WRONG = {
     "random_apply": {
+        "exactly round(p * N) images chosen (a subset of fixed size, not independent coins)": '''
+def random_apply(transform, images, p, generator=None):
+    order = augment.uniform(len(images), 0.0, 1.0, generator, images.device).argsort()
+    chosen = torch.zeros(len(images), dtype=torch.bool, device=images.device)
+    chosen[order[:round(p * len(images))]] = True
+    return torch.where(chosen.view(-1, 1, 1, 1), transform(images), images)
+''',
         "one coin for the whole batch": '''
 def random_apply(transform, images, p, generator=None):
     if float(augment.uniform(1, 0.0, 1.0, generator)) < p:
@@ -245,6 +253,21 @@ class ProjectionHead(nn.Module):
 ''',
     },
     "nt_xent": {
+        "the second view detached (the gradient reaches z1 only)": '''
+def nt_xent_loss(z1, z2, temperature=0.5):
+    z = F.normalize(torch.cat([z1, z2.detach()]), dim=1)
+    logits = (z @ z.T / temperature).fill_diagonal_(float("-inf"))
+    n = len(z1)
+    positives = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+    return F.cross_entropy(logits, positives)
+''',
+        "the diagonal mask and the targets made on the CPU (fails for inputs on a GPU)": '''
+def nt_xent_loss(z1, z2, temperature=0.5):
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
+    logits = (z @ z.T / temperature).masked_fill(torch.eye(len(z), dtype=torch.bool), float("-inf"))
+    n = len(z1)
+    return F.cross_entropy(logits, torch.cat([torch.arange(n, 2 * n), torch.arange(n)]))
+''',
         "dot products, not cosine similarities (no L2 normalisation)": '''
 def nt_xent_loss(z1, z2, temperature=0.5):
     z = torch.cat([z1, z2])

@@ -64,6 +64,7 @@ VISIBLE_CHECK_SAYS = {
         "no L2 normalisation (dot products)": "L2-normalise",
         "temperature multiplied instead of divided": "divide the similarities by the temperature",
         "exp, sum and log (overflows at low temperatures)": "overflows",
+        "the second side detached (the gradient reaches z1 only)": "flow back to z1 and z2",
         "the partner taken as the reversed batch": "the N views of the other side only",
     },
 }
@@ -211,6 +212,10 @@ def masked_mse(prediction, target, mask):
 ''',
     },
     "jitter": {
+        "noise drawn on the CPU, not on x's device (fails for x on a GPU)": '''
+def jitter(x, sigma, generator):
+    return x + sigma * torch.randn(x.shape, generator=generator)
+''',
         "the same noise for every series": '''
 def jitter(x, sigma, generator):
     return x + sigma * torch.randn(x.shape[1:], generator=generator, device=x.device)
@@ -238,6 +243,10 @@ def jitter(x, sigma, generator):
 ''',
     },
     "scale": {
+        "factors drawn on the CPU, not on x's device (fails for x on a GPU)": '''
+def scale(x, sigma, generator):
+    return x * (1 + sigma * torch.randn(x.shape[0], x.shape[1], 1, generator=generator))
+''',
         "one scaling factor for the whole batch": '''
 def scale(x, sigma, generator):
     return x * (1 + sigma * torch.randn(1, generator=generator, device=x.device))
@@ -266,6 +275,13 @@ def scale(x, sigma, generator):
 ''',
     },
     "random_crop": {
+        "window starts drawn on the CPU, not on x's device (fails for x on a GPU)": '''
+def random_crop(x, length, generator):
+    n, c, t = x.shape
+    starts = torch.randint(0, t - length + 1, (n,), generator=generator)
+    index = starts[:, None] + torch.arange(length, device=x.device)
+    return x.gather(2, index[:, None, :].expand(n, c, length))
+''',
         "one crop window for the whole batch": '''
 def random_crop(x, length, generator):
     start = int(torch.randint(0, x.shape[-1] - length + 1, (1,), generator=generator))
@@ -300,6 +316,18 @@ def random_crop(x, length, generator):
 ''',
     },
     "info_nce": {
+        "the partners' indices made on the CPU (fails for inputs on a GPU)": '''
+def info_nce(z1, z2, temperature):
+    logits = F.normalize(z1, dim=1) @ F.normalize(z2, dim=1).T / temperature
+    partners = torch.arange(len(z1))
+    return (F.cross_entropy(logits, partners) + F.cross_entropy(logits.T, partners)) / 2
+''',
+        "the second side detached (the gradient reaches z1 only)": '''
+def info_nce(z1, z2, temperature):
+    logits = F.normalize(z1, dim=1) @ F.normalize(z2.detach(), dim=1).T / temperature
+    partners = torch.arange(len(z1), device=z1.device)
+    return (F.cross_entropy(logits, partners) + F.cross_entropy(logits.T, partners)) / 2
+''',
         "notebook 03's NT-Xent (2N - 2 negatives, own side included)": '''
 def info_nce(z1, z2, temperature):
     z = F.normalize(torch.cat([z1, z2]), dim=1)
