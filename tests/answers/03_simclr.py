@@ -132,6 +132,15 @@ def random_apply(transform, images, p, generator=None):
 ''',
     },
     "simclr_view": {
+        "grayscale before the colour jitter (steps 3 and 4 swapped)": '''
+def simclr_view(images, generator=None):
+    views = augment.to_float(images)
+    views = augment.random_resized_crop(views, scale=(0.2, 1.0), generator=generator)
+    views = augment.random_horizontal_flip(views, p=0.5, generator=generator)
+    views = random_apply(augment.to_grayscale, views, 0.2, generator)
+    jitter = lambda x: augment.color_jitter(x, 0.4, 0.4, 0.4, 0.1, generator=generator)  # noqa: E731
+    return random_apply(jitter, views, 0.8, generator)
+''',
         "jitter and grayscale probabilities swapped": '''
 def simclr_view(images, generator=None):
     views = augment.random_resized_crop(augment.to_float(images), scale=(0.2, 1.0), generator=generator)
