@@ -42,6 +42,13 @@ RUN_CHECK = {
 HIDDEN_ONLY = {
     ("byol_loss", "a constant made on the CPU (fails for inputs on a GPU)"),
     ("vicreg_loss", "the off-diagonal mask made on the CPU (fails for inputs on a GPU)"),
+    ("nt_xent", "the diagonal mask and the targets made on the CPU (fails for inputs on a GPU)"),
+    # Independent coins and a subset of exactly round(p * N) look alike in one batch; the
+    # hidden tests count the transformed images over many small batches.
+    ("random_apply", "exactly round(p * N) images chosen (a subset of fixed size, not independent coins)"),
+    # Grey then jitter gives the same shares of grey and jittered views; the hidden tests
+    # measure the grey levels of jittered red images.
+    ("simclr_view", "grayscale before the colour jitter (steps 3 and 4 swapped)"),
 }
 
 # simclr_view answers call the notebook's random_apply: a correct one stands in for it.

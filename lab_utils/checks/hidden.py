@@ -236,3 +236,45 @@ def _write_back(arg: Any, state: Any) -> None:
     elif isinstance(arg, np.ndarray) and isinstance(state, np.ndarray):
         if arg.shape != state.shape or not np.array_equal(arg, state):
             arg[...] = state
+
+
+# -- devices: what a CPU-only grader cannot see on CPU tensors -------------------------------
+
+def device_probe(call: Callable[[], Any]) -> dict:
+    """Plain data on the tensor ``call()`` returns when its inputs are on the meta device.
+
+    Meta tensors have shapes, dtypes and a device but no data, and an operation that mixes
+    them with CPU tensors raises, as mixing CPU and GPU tensors does on a GPU. An answer that
+    makes a tensor on the CPU (``torch.arange(n)`` without ``device=``) thus fails here on a
+    CPU-only grader just as it would fail for a student on a GPU.
+    Returns ``{"error": str, "device": str, "shape": list}`` (``error`` empty when it ran).
+    """
+    try:
+        result = call()
+    except Exception as error:  # the message is the finding: which tensors met on which devices
+        return {"error": f"{type(error).__name__}: {str(error)[:500]}", "device": "", "shape": []}
+    device = getattr(result, "device", None)
+    return {"error": "", "device": str(getattr(device, "type", type(result).__name__)),
+            "shape": [int(size) for size in getattr(result, "shape", [])]}
+
+
+# What torch says when tensors of two devices meet (meta and CPU here, GPU and CPU for a student).
+DEVICE_MISMATCH = ("not on the expected device", "to be on the same device")
+
+
+def assert_on_inputs_device(probe: Any, shape: list[int], what: str) -> None:
+    """The grader's side of :func:`device_probe`: ``what`` ran and returned ``shape`` on meta.
+
+    An answer that reads its data (``.tolist()``, boolean indexing) cannot run on meta tensors
+    at all; it is not judged here (the hidden tests on CPU tensors judge its numbers).
+    """
+    if type(probe) is not dict or not isinstance(probe.get("error"), str):
+        raise AssertionError(f"{what}: no device probe came back")
+    if probe["error"] and not any(words in probe["error"] for words in DEVICE_MISMATCH):
+        return
+    assert not probe["error"], (
+        f"{what} fails when its inputs are not on the CPU (meta tensors stand in for a GPU): "
+        f"{probe['error']}: make every new tensor on the inputs' device (device=x.device)")
+    assert probe.get("device") == "meta" and probe.get("shape") == list(shape), (
+        f"{what} must return a tensor of shape {list(shape)} on its inputs' device, "
+        f"got {probe.get('device')!r} of shape {probe.get('shape')!r}")

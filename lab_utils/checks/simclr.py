@@ -296,10 +296,12 @@ def check_nt_xent(nt_xent_loss: Callable) -> None:
            cold, "similarities / 0.01 reach 100 and exp(100) overflows float32: use "
            "F.cross_entropy or torch.logsumexp instead of exp, sum and log")
     z1.requires_grad_(True)
+    z2.requires_grad_(True)
     call_student(nt_xent_loss, z1, z2, 0.5).backward()
-    expect(z1.grad is not None and bool(torch.isfinite(z1.grad).all())
-           and float(z1.grad.abs().sum()) > 0, "a finite, non-zero gradient flows back to z1",
-           "finite non-zero gradient", z1.grad)
+    expect(all(g is not None and bool(torch.isfinite(g).all()) and float(g.abs().sum()) > 0
+               for g in (z1.grad, z2.grad)), "finite, non-zero gradients flow back to z1 and z2",
+           "both", (z1.grad is not None, z2.grad is not None),
+           "both views are trained: no detach() on either input")
     passed("nt_xent_loss")
 
 

@@ -209,6 +209,16 @@ def check_random_span_mask(random_span_mask: Callable[..., torch.Tensor]) -> Non
         edges,
         "starts run from 0 to length - span, both included (torch.randint's high is exclusive)",
     )
+    # mask_ratio * length / span = 3.7: round() draws 4 spans, int() only 3, so at most 6 of 20
+    # steps could ever be masked (4 spans that do not overlap mask 8).
+    most = int(call_student(random_span_mask, 400, 20, 0.37, 2, _generator(2)).sum(1).max())
+    expect(
+        most == 8,
+        "the most masked steps in a series for length 20, mask_ratio 0.37, span 2 (400 series)",
+        "8: round(0.37 * 20 / 2) = round(3.7) = 4 spans of 2 steps, some not overlapping",
+        most,
+        "the number of spans is round(mask_ratio * length / span), not int(): int() truncates 3.7 to 3",
+    )
     again = call_student(random_span_mask, 400, 40, 0.3, 4, _generator(0))
     other = call_student(random_span_mask, 400, 40, 0.3, 4, _generator(1))
     expect(

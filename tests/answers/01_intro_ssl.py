@@ -6,6 +6,48 @@ LAB_UTILS_ONLY: the closest each exercise comes to being solved with the helper 
 (its functions, or the values its checks expect); each must earn nothing.
 """
 
+# What the visible check must say for each mistake it catches (tests/test_check_catch_rate.py):
+# a phrase of its message that names the mistake. At least half of each exercise's WRONG
+# variants are listed; the rest are left to the hidden tests.
+VISIBLE_CHECK_SAYS = {
+    "rotation_dataset": {
+        "turns clockwise": "counter-clockwise",
+        "np.rot90 on the stack without axes (turns N and H)": "counter-clockwise",
+        "a transpose instead of a quarter turn": "counter-clockwise",
+        "labels not aligned with rows": "rows with label 0 are the original images",
+        "only three rotations": "one flattened row per image and rotation",
+        "labels in degrees": "how often each rotation label occurs",
+        "int32 labels": "dtype",
+        "flattened column by column (order='F')": "rows with label 0 are the original images",
+    },
+    "softmax_cross_entropy": {
+        "gradient not divided by N": "/ N",
+        "gradient with the wrong sign": "(softmax - one_hot)",
+        "no max subtraction (overflows)": "log-sum-exp",
+        "log of the softmax (log 0 for large logits)": "log-sum-exp",
+        "softmax over the batch axis": "every class has probability 1/4",
+        "logits shifted in place": "not logits -=",
+        "the per-row losses instead of their mean": "wrong shape",
+    },
+    "two_layer_backward": {
+        "derivative of tanh taken as 1 - h": "gradient of W1",
+        "bias gradients averaged instead of summed": "gradient of b1",
+        "tanh derivative skipped": "gradient of W1",
+        "tanh applied again: 1 - tanh(h)^2": "gradient of W1",
+        "every gradient divided by N again": "gradient of W1",
+        "bias gradients that keep the batch axis (1, H)": "the parameter's shape",
+        "tanh derivative applied to the cache in place": "writes into its inputs",
+    },
+    "autoencoder": {
+        "decoder without a sigmoid": "end the decoder with a sigmoid",
+        "tanh instead of the sigmoid": "end the decoder with a sigmoid",
+        "latent size ignored": "latent_dim",
+        "returns flat vectors": "reshape the decoder's 784 outputs",
+        "ReLU after the code": "no activation after Linear(128, latent_dim)",
+    },
+}
+
+
 CORRECT = {
     "rotation_dataset": {
         "a loop over images, image-major order": '''
@@ -330,6 +372,19 @@ def backward(params, cache, grad_logits):
 ''',
     },
     "autoencoder": {
+        "pixels clamped to [0, 1] instead of a sigmoid": '''
+class Autoencoder(nn.Module):
+    def __init__(self, latent_dim=32):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, latent_dim))
+        self.decoder = nn.Sequential(nn.Linear(latent_dim, 128), nn.ReLU(), nn.Linear(128, 784))
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def forward(self, x):
+        return self.decoder(self.encode(x)).clamp(0, 1).view(-1, 1, 28, 28)
+''',
         "decoder without a sigmoid": '''
 class Autoencoder(nn.Module):
     def __init__(self, latent_dim=32):

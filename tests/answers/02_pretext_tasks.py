@@ -6,6 +6,49 @@ LAB_UTILS_ONLY: the closest each exercise comes to being solved with the helper 
 each must earn nothing.
 """
 
+# What the visible check must say for each mistake it catches (tests/test_check_catch_rate.py):
+# a phrase of its message that names the mistake. At least half of each exercise's WRONG
+# variants are listed; the rest are left to the hidden tests.
+VISIBLE_CHECK_SAYS = {
+    "shuffle_tiles": {
+        "inverse permutation (tile j goes to position p[j])": "position i holds tile p[i]",
+        "the permutation id used as a tile index": "position i holds tile p[i]",
+        "reshape without permute (tiles are strips of rows)": "tile 0 is top-left",
+        "column-major tile numbering": "tile 0 is top-left",
+        "the first image's permutation for the whole batch": "each image uses its own permutation id",
+        "channels moved last": "(B, 4, C, H / 2, W / 2)",
+        "tiles converted to float": "dtype",
+    },
+    "unshuffle_tiles": {
+        "the permutation applied again instead of inverted": "inverse permutation",
+        "the grid laid out column by column": "tile 0 goes top-left",
+        "reshape without permute": "tile 0 goes top-left",
+        "the first image's permutation for the whole batch": "each image uses its own permutation id",
+        "images returned as floats": "dtype",
+    },
+    "colorization_net": {
+        "decoder on the pooled 256-d feature, output not upsampled": "upsamples the (B, 256, 4, 4) feature map",
+        "a fresh backbone inside the model": "the backbone passed to the constructor",
+        "predicts RGB instead of (a, b)": "the a and b channels",
+        "a ReLU after the last convolution": "no ReLU or sigmoid",
+        "a sigmoid output": "no ReLU or sigmoid",
+        "the backbone under torch.no_grad": "receive a gradient",
+        "the decoder built inside forward": "in __init__",
+    },
+    "colorization_loss": {
+        "the model sees the colour image": "the model sees no colour",
+        "targets not divided by 128": "divided by 128",
+        "luma grey input and RGB targets": "Lab lightness L / 100",
+        "L not divided by 100": "L / 100",
+        "a and b swapped": "channel 0 is a, channel 1 is b",
+        "pixels not scaled to [0, 1] before rgb_to_lab": "Lab lightness",
+        "summed instead of averaged": "the loss is their MSE",
+        "the grey input without normalize_cifar": "un-standardised",
+        "the grey input standardised twice": "un-standardised",
+    },
+}
+
+
 _DECODER = '''
 class ColorizationNet(nn.Module):
     def __init__(self, backbone):
@@ -341,6 +384,12 @@ class ColorizationNet(nn.Module):
 ''',
     },
     "colorization_loss": {
+        "the grey input standardised twice": '''
+def colorization_loss(model, images, _labels=None):
+    lab = kornia.color.rgb_to_lab(images.float() / 255)
+    grey = normalize_cifar((lab[:, :1] / 100).expand(-1, 3, -1, -1))
+    return F.mse_loss(model(normalize_cifar(grey)), lab[:, 1:] / 128)
+''',
         "the model sees the colour image": '''
 def colorization_loss(model, images, _labels=None):
     lab = kornia.color.rgb_to_lab(images.float() / 255)

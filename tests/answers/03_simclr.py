@@ -10,8 +10,95 @@ The answers run in the notebook's namespace (torch, nn, F, copy, math, augment, 
 one in place, so that the two exercises are graded independently.
 """
 
+# What the visible check must say for each mistake it catches (tests/test_check_catch_rate.py):
+# a phrase of its message that names the mistake. At least half of each exercise's WRONG
+# variants are listed; the rest are left to the hidden tests.
+VISIBLE_CHECK_SAYS = {
+    "random_apply": {
+        "one coin for the whole batch": "one coin for the whole batch",
+        "the coin inverted (applies with probability 1 - p)": "uniform draw is < p",
+        "the chosen images overwritten in place": "instead of writing into images",
+        "torch's global generator instead of the argument": "from the generator argument",
+        "one coin per pixel": "one random number per image",
+        "a blend weighted by p instead of a random choice": "either untouched (0) or transformed (1)",
+    },
+    "simclr_view": {
+        "jitter and grayscale probabilities swapped": "grayscale with probability 0.2",
+        "torchvision transforms on the batch tensor (one crop and flip for all images)": "per image",
+        "no crop": "per image",
+        "SimCLR's ImageNet crop scale (0.08, 1.0) instead of (0.2, 1.0)": "scale=(0.2, 1.0)",
+        "the generator not passed to the crop": "pass `generator` to every random step",
+        "colour jitter on every view": "colour jitter with p=0.8",
+        "no grayscale": "grayscale with probability 0.2",
+        "no flip": "horizontal flip with probability 0.5",
+    },
+    "projection_head": {
+        "no non-linearity (two linear layers collapse into one)": "put a ReLU between the two linear layers",
+        "hidden size ignored": "in_dim -> hidden_dim -> out_dim",
+        "a single linear layer": "in_dim -> hidden_dim -> out_dim",
+        "a ReLU after the last layer (projections cannot be negative)": "no activation after the last linear layer",
+        "the ReLU before the first layer (the two layers are one affine map)": "not before the first",
+        "default output size 256": "out_dim=128",
+    },
+    "nt_xent": {
+        "dot products, not cosine similarities (no L2 normalisation)": "L2-normalise",
+        "self-similarity left in the denominator": "similarity with itself is left out",
+        "negatives from the other view only, N - 1 (notebook 05's symmetric InfoNCE)": "e^1 + e^0 + e^0",
+        "temperature multiplied instead of divided": "divide the similarities by the temperature",
+        "anchors from the first view only": "every one of the 2N views is an anchor",
+        "exp, sum and log (overflows at low temperatures)": "overflows",
+        "the second view detached (the gradient reaches z1 only)": "no detach()",
+    },
+    "momentum_copy": {
+        "the key encoder is the query encoder itself": "copy.deepcopy(online)",
+        "the copy is not frozen (it receives gradients)": "freeze the copy only",
+        "the online network frozen too": "freeze the copy only",
+        "a shallow copy (copy.copy shares the weights)": "equal, not shared",
+        "the loop variable rebound (p = p.detach() freezes nothing)": "freeze the copy only",
+    },
+    "momentum_update": {
+        "the momentum on the wrong side": "m * target + (1 - m) * online",
+        "update recorded by autograd (no torch.no_grad)": "torch.no_grad()",
+        "BatchNorm's running statistics averaged too (the state dict)": "average the parameters only",
+        "new tensors bound to the loop variable (nothing changes)": "m * target + (1 - m) * online",
+        "away from the online network (sign error)": "m * target + (1 - m) * online",
+        "the online weights copied (momentum ignored)": "m * target + (1 - m) * online",
+    },
+    "key_queue": {
+        "pointer never advances": "the pointer after enqueueing",
+        "keys stored with their autograd history": "keys.detach()",
+        "stops enqueueing once full (keeps the oldest keys)": "wrap around",
+        "the pointer not wrapped (pointer + B)": "wrap around",
+        "a new tensor instead of writing in place": "in place",
+    },
+    "byol_loss": {
+        "no stop-gradient (the targets receive gradients)": "detach()",
+        "each prediction paired with its own view's target": "the OTHER view's target",
+        "one direction only (the gradient reaches p1 alone)": "both directions count",
+        "squared distance without L2 normalisation": "L2-normalised",
+        "stop-gradient on the predictions instead of the targets": "the targets are constants",
+        "summed over the images": "do not sum",
+    },
+    "vicreg_loss": {
+        "covariance of features that were not centred": "centre each feature",
+        "the covariance's diagonal penalised too": "off-diagonal entries only",
+        "the hinge on the variance instead of the standard deviation": "hinge on the standard deviation",
+        "the variance over the features of each image (dim 1) instead of over the batch": "over the batch (dim 0)",
+        "the second branch detached in the invariance term (its gradient reaches z1 only)": "no detach()",
+        "biased statistics (divided by N)": "unbiased variance",
+    },
+}
+
+
 WRONG = {
     "random_apply": {
+        "exactly round(p * N) images chosen (a subset of fixed size, not independent coins)": '''
+def random_apply(transform, images, p, generator=None):
+    order = augment.uniform(len(images), 0.0, 1.0, generator, images.device).argsort()
+    chosen = torch.zeros(len(images), dtype=torch.bool, device=images.device)
+    chosen[order[:round(p * len(images))]] = True
+    return torch.where(chosen.view(-1, 1, 1, 1), transform(images), images)
+''',
         "one coin for the whole batch": '''
 def random_apply(transform, images, p, generator=None):
     if float(augment.uniform(1, 0.0, 1.0, generator)) < p:
@@ -45,6 +132,15 @@ def random_apply(transform, images, p, generator=None):
 ''',
     },
     "simclr_view": {
+        "grayscale before the colour jitter (steps 3 and 4 swapped)": '''
+def simclr_view(images, generator=None):
+    views = augment.to_float(images)
+    views = augment.random_resized_crop(views, scale=(0.2, 1.0), generator=generator)
+    views = augment.random_horizontal_flip(views, p=0.5, generator=generator)
+    views = random_apply(augment.to_grayscale, views, 0.2, generator)
+    jitter = lambda x: augment.color_jitter(x, 0.4, 0.4, 0.4, 0.1, generator=generator)  # noqa: E731
+    return random_apply(jitter, views, 0.8, generator)
+''',
         "jitter and grayscale probabilities swapped": '''
 def simclr_view(images, generator=None):
     views = augment.random_resized_crop(augment.to_float(images), scale=(0.2, 1.0), generator=generator)
@@ -166,6 +262,21 @@ class ProjectionHead(nn.Module):
 ''',
     },
     "nt_xent": {
+        "the second view detached (the gradient reaches z1 only)": '''
+def nt_xent_loss(z1, z2, temperature=0.5):
+    z = F.normalize(torch.cat([z1, z2.detach()]), dim=1)
+    logits = (z @ z.T / temperature).fill_diagonal_(float("-inf"))
+    n = len(z1)
+    positives = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+    return F.cross_entropy(logits, positives)
+''',
+        "the diagonal mask and the targets made on the CPU (fails for inputs on a GPU)": '''
+def nt_xent_loss(z1, z2, temperature=0.5):
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
+    logits = (z @ z.T / temperature).masked_fill(torch.eye(len(z), dtype=torch.bool), float("-inf"))
+    n = len(z1)
+    return F.cross_entropy(logits, torch.cat([torch.arange(n, 2 * n), torch.arange(n)]))
+''',
         "dot products, not cosine similarities (no L2 normalisation)": '''
 def nt_xent_loss(z1, z2, temperature=0.5):
     z = torch.cat([z1, z2])

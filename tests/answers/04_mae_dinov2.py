@@ -8,6 +8,61 @@ helper package alone; each must earn nothing.
 The answers run in the notebook's namespace (math, np, torch, F, lab_utils, vit, ...).
 """
 
+# What the visible check must say for each mistake it catches (tests/test_check_catch_rate.py):
+# a phrase of its message that names the mistake. At least half of each exercise's WRONG
+# variants are listed; the rest are left to the hidden tests.
+VISIBLE_CHECK_SAYS = {
+    "random_masking": {
+        "one mask for the whole batch": "for every image, not one for the batch",
+        "keeps the mask ratio instead of hiding it": "keep int(num_patches * (1 - mask_ratio))",
+        "ids_restore is the shuffle, not its inverse": "ids_restore is the inverse of the shuffle",
+        "ignores the generator": "from the `generator` argument",
+        "rounds the number of visible patches": "keep int(",
+        "mask marks the visible patches": "hidden patches per image",
+        "a boolean mask, not float32": "float",
+        "kept indices sorted, but ids_restore from the unsorted shuffle": "ids_restore is the inverse",
+    },
+    "attention_foreground": {
+        "first head only": "average over the heads first",
+        "normalised over the whole batch": "each image is normalised by its own total",
+        "no normalisation (raw attention summed up to mass)": "each image is normalised by its own total",
+        "the maximum over the heads instead of the mean": "keep no more patches than needed",
+        "a float mask, not bool": "torch.bool",
+    },
+    "knn_predict": {
+        "Euclidean distance": "cosine of the angle, not a distance",
+        "dot product without normalising": "L2-normalise both sides",
+        "unweighted majority vote": "votes with its cosine similarity",
+        "only the test features normalised": "L2-normalise both sides",
+    },
+    "patchify": {
+        "a plain reshape (pixels from different places in one patch)": "a patch holds a p x p square",
+        "channels first inside a patch (F.unfold's order)": "the channels of a pixel next to each other",
+        "F.unfold without the transpose (N, P, L)": "(N, L, p * p * C)",
+        "patches column by column": "patches go row by row",
+        "rows and columns swapped inside a patch": "row by row",
+    },
+    "masked_patch_loss": {
+        "every patch scored (the mask ignored)": "hidden patches only",
+        "the visible patches scored (mask read the wrong way round)": "mask 1.0 marks a HIDDEN patch",
+        "norm_pix over the patches (dim 1) instead of within each patch": "not over the patches",
+        "norm_pix_loss ignored": "norm_pix_loss=True standardises",
+        "the biased variance in norm_pix": "unbiased variance",
+        "averaged image by image, then over the images": "all hidden patches of the batch together",
+        "squared errors summed over a patch's values": "averages over its P values, not sums",
+    },
+    "dino_loss": {
+        "centred with this batch's mean instead of the EMA centre": "not with this batch's mean",
+        "no stop-gradient on the teacher": "teacher_logits.detach()",
+        "a view compared with itself (same-view pairs kept)": "the same teacher view",
+        "the temperatures swapped (the student sharpened, the teacher softened)": "the student at temperature 0.1",
+        "the centre's momentum on the batch mean": "weighs the OLD centre",
+        "the cross-entropy reversed (student probabilities, teacher log-probabilities)": "-sum_k P_teacher log P_student",
+        "the new centre keeps the teacher's autograd history": "no autograd history",
+    },
+}
+
+
 WRONG = {
     "random_masking": {
         "one mask for the whole batch": '''

@@ -8,6 +8,64 @@ helper package alone; each must earn nothing.
 The answers run in the notebook's namespace (torch, nn, F, np, lab_utils, timeseries).
 """
 
+# What the visible check must say for each mistake it catches (tests/test_check_catch_rate.py):
+# a phrase of its message that names the mistake. At least half of each exercise's WRONG
+# variants are listed; the rest are left to the hidden tests.
+VISIBLE_CHECK_SAYS = {
+    "sequence_autoencoder": {
+        "sigmoid at the end of the decoder": "end the decoder with a Linear layer",
+        "ReLU on the output": "end the decoder with a Linear layer",
+        "tanh on the output (values limited to +-1)": "no tanh",
+        "latent size fixed at 16": "latent_dim",
+        "reconstruction left flat (N, length)": "the input's shape",
+        "a skip connection from the input around the code": "no shortcut around it",
+        "the decoder fed with the 64-unit hidden layer, not the code": "no shortcut around it",
+    },
+    "random_span_mask": {
+        "one set of spans for the whole batch": "every series draws its own spans",
+        "starts never reach length - span": "starts run from 0 to length - span",
+        "independent random steps instead of spans": "masked steps per series",
+        "global random generator instead of the argument": "from the `generator` argument",
+        "number of spans truncated with int()": "not int()",
+        "spans one step too long (<= start + span)": "masked steps per series",
+    },
+    "masked_mse": {
+        "mean over every step, masked or not": "over the masked time steps",
+        "divided by the masked steps, not steps x channels": "(number of masked steps) x (number of channels)",
+        "the visible steps instead of the hidden ones": "over the masked time steps",
+        "mean of per-series means": "(number of masked steps) x (number of channels)",
+        "the first channel only": "of every channel",
+    },
+    "random_crop": {
+        "one crop window for the whole batch": "every series draws its own start",
+        "crop starts never reach T - length": "from 0 to T - length, both included",
+        "a different window for each channel": "the same window for every channel",
+        "crop starts from 1, never 0": "from 0 to T - length, both included",
+        "torch's global generator": "from the `generator` argument",
+    },
+    "scale_and_jitter": {
+        "jitter before scaling (the noise is scaled too)": "scale first, then add",
+        "one scaling factor per series, shared by the channels": "shape (N, C, 1)",
+        "a new factor at every time step": "the same at every time step",
+        "uniform noise in [-sigma, sigma]": "standard normal noise",
+        "x changed in place": "instead of changing x in place",
+        "torch's global generator (randn_like)": "from the `generator` argument",
+        "the same noise for every series": "standard normal noise",
+    },
+    "hierarchical_contrastive_loss": {
+        "only the finest level (no hierarchy)": "only the first level",
+        "mean pooling instead of max pooling": "maximum over windows",
+        "pooled along the features ((N, T, D) layout assumed)": "pool along time",
+        "levels summed, not averaged": "sum of the levels",
+        "L2-normalised (cosine) scores": "do not L2-normalise",
+        "the second view detached (the gradient reaches z1 only)": "no .detach()",
+        "the last level (T = 1) left out": "the last level (T = 1",
+        "negatives from the other view only (notebook 03's InfoNCE habit)": "each anchor's",
+        "exp, sum and log (overflows for large features)": "logsumexp",
+    },
+}
+
+
 _AUTOENCODER = '''
 class SequenceAutoencoder(nn.Module):
     def __init__(self, length=50, latent_dim=16):
@@ -178,6 +236,13 @@ def masked_mse(prediction, target, mask):
 ''',
     },
     "random_crop": {
+        "window starts drawn on the CPU, not on x's device (fails for x on a GPU)": '''
+def random_crop(x, length, generator):
+    n, c, t = x.shape
+    starts = torch.randint(0, t - length + 1, (n,), generator=generator)
+    index = starts[:, None] + torch.arange(length, device=x.device)
+    return x.gather(2, index[:, None, :].expand(n, c, length))
+''',
         "one crop window for the whole batch": '''
 def random_crop(x, length, generator):
     start = int(torch.randint(0, x.shape[-1] - length + 1, (1,), generator=generator))
