@@ -53,6 +53,13 @@ class Course:
         return Path(self.db_url[len(prefix):]) if self.db_url.startswith(prefix) else None
 
 
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 def lab_utils_dir() -> Path:
     """The folder of the ``lab_utils`` package this grader would import."""
     spec = importlib.util.find_spec("lab_utils")

@@ -1,9 +1,9 @@
-"""One submitted notebook executed in a worker process (``python -m scripts.grade.worker JOB_DIR``).
+"""One submitted notebook executed: the heart of the sandboxed Execute step (:mod:`.steps`).
 
-The worker is trusted grader code: it starts the student's kernel in the sandbox, runs the
-(sanitised) notebook cell by cell with the integrity probes around graded cells, and writes
-``result.json`` with the executed notebook and what happened. It never opens the gradebook:
-the parent process reads the result and saves the grades.
+Trusted grader code: it starts the student's kernel in the sandbox, runs the (sanitised)
+notebook cell by cell with the integrity probes around graded cells, judges the hidden
+tests, and rebuilds each test cell's outputs from the verdict. It never opens the
+gradebook: nbgrader's own steps score the notebook afterwards.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .client import CappedClient, not_run_output
 from .fresh import run_fresh
 from .hidden import DecodedData, Judge, parse_records, visible_part
 from .integrity import ProbeCells, parse_report, tagged_line
-from .kernel import LaunchPlan, SandboxedKernelManager, SandboxStartError
+from .kernel import KERNEL_NAME, LaunchPlan, SandboxedKernelManager, SandboxStartError
 from .limits import Limits
 from .sandbox import SandboxSpec
 from .text import kernel_block, kernel_text
@@ -87,13 +87,13 @@ class Result:
 class Runner:
     """Executes one notebook, with probes around its graded cells."""
 
-    def __init__(self, job: Job, notebook: nbformat.NotebookNode) -> None:
+    def __init__(self, job: Job, notebook: nbformat.NotebookNode, kernel_name: str = KERNEL_NAME) -> None:
         self.job, self.notebook = job, notebook
         self.limits = Limits(**job.limits)
         self.result = Result()
         self.probes = ProbeCells.new()
         self.tampered: list[str] = []  # once anything is found, later graded cells are void
-        self.manager = SandboxedKernelManager(self._plan())
+        self.manager = SandboxedKernelManager(self._plan(), kernel_name=kernel_name)
         self.client = CappedClient(
             notebook, self.limits.output_bytes, km=self.manager, timeout=self.limits.cell_timeout_s,
             # A lost "idle" message (zmq drops the connection on an oversized message) must
@@ -103,7 +103,7 @@ class Runner:
                               "evalue": f"the cell ran longer than {self.limits.cell_timeout_s} s",
                               "traceback": [f"CellTimeoutError: the cell ran longer than "
                                             f"{self.limits.cell_timeout_s} s and was interrupted"]},
-            allow_errors=True, kernel_name="python3", startup_timeout=STARTUP_TIMEOUT_S,
+            allow_errors=True, kernel_name=kernel_name, startup_timeout=STARTUP_TIMEOUT_S,
             # graceful: a kernel that exits is reaped, so its CPU time counts in cpu_s
             shutdown_kernel="graceful", record_timing=False)
         self.manager.shutdown_wait_time = 3.0
@@ -434,14 +434,3 @@ def prepare_home(job: Job) -> None:
     (home / job.assignment).mkdir(parents=True, exist_ok=True)
     if job.bwrap is None:  # no sandbox: the home folder is a plain folder of the job
         shutil.copytree(home, Path(job.job_dir) / "home")
-
-
-def main(job_dir: str) -> None:
-    job = Job.load(Path(job_dir))
-    notebook = nbformat.read(Path(job_dir) / "notebook.ipynb", as_version=4)
-    prepare_home(job)
-    runner = Runner(job, notebook)
-    result = runner.run()
-    nbformat.write(notebook, Path(job_dir) / "executed.ipynb")
-    (Path(job_dir) / "result.json").write_text(json.dumps(asdict(result)))
-

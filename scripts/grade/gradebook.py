@@ -9,8 +9,10 @@ graded notebook goes to ``autograded/`` for ``nbgrader generate_feedback``.
 from __future__ import annotations
 
 import copy
+import shutil
 import tempfile
 import time
+from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import Preprocessor
@@ -144,34 +146,48 @@ class GradebookWriter:
             cell.outputs = [not_run_output(f"the test cell {grade_id} was deleted from the submitted notebook")]
             notebook.cells.append(cell)
 
-    def save(self, student: str, name: str, notebook: nbformat.NotebookNode,
-             timestamp_text: str | None = None) -> tuple[float, float]:
-        """Score ``notebook`` with nbgrader's rules, save the grades, write the autograded copy.
+    def save(self, student: str, name: str, notebook: nbformat.NotebookNode) -> tuple[float, float]:
+        """Score a notebook that could not run with nbgrader's steps, save it, write its autograded copy.
 
+        The steps (LimitOutput, SaveAutoGrades, AssignLatePenalties) get the course's config.
         Returns:
             (score, max score) of the notebook's autograded cells; written answers are scored
             by hand later (an untouched one already scores 0, as nbgrader does).
         """
         resources = self.resources(student, name)
-        for preprocessor in (LimitOutput(), SaveAutoGrades(), AssignLatePenalties(parent=None)):
+        config = self.course.config
+        for preprocessor in (LimitOutput(config=config), SaveAutoGrades(config=config),
+                             AssignLatePenalties(config=config)):
             notebook, resources = preprocessor.preprocess(notebook, resources)
-        self._write_autograded(student, name, notebook, timestamp_text)
-        score = sum(determine_grade(cell)[0] or 0 for cell in notebook.cells
-                    if cell.metadata.get("nbgrader", {}).get("grade"))
-        return score, self.trusted[name].autograded_max_score
-
-    def _write_autograded(self, student: str, name: str, notebook: nbformat.NotebookNode,
-                          timestamp_text: str | None) -> None:
-        folder = self.course.folder("autograded") / student / self.assignment
+        folder = self.autograded_folder(student)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.ipynb"
         if path.exists() or path.is_symlink():
             path.unlink()
         nbformat.write(notebook, path)
         path.chmod(0o444)  # as nbgrader leaves autograded files
-        (folder / "timestamp.txt").unlink(missing_ok=True)
-        if timestamp_text:  # read once, safely, by discovery: the submitted file is never reopened
-            (folder / "timestamp.txt").write_text(timestamp_text)
+        score = sum(determine_grade(cell)[0] or 0 for cell in notebook.cells
+                    if cell.metadata.get("nbgrader", {}).get("grade"))
+        return score, self.trusted[name].autograded_max_score
+
+    def autograded_folder(self, student: str) -> Path:
+        return self.course.folder("autograded") / student / self.assignment
+
+    def copy_submission_files(self, student: str, staged: Path) -> None:
+        """timestamp.txt and submission_secret.txt (read safely, staged) into autograded/, as nbgrader does.
+
+        ``nbgrader release_feedback`` needs the secret; where the worker's nbgrader already
+        copied them this writes the same bytes.
+        """
+        folder = self.autograded_folder(student)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("timestamp.txt", "submission_secret.txt"):
+            target = folder / name
+            if target.is_symlink():
+                target.unlink()
+            if (staged / name).is_file():
+                target.unlink(missing_ok=True)
+                shutil.copyfile(staged / name, target)
 
     def scores(self, student: str) -> dict[str, tuple[float, float]]:
         """(score, max) of each notebook as the gradebook now holds it (manual grades included)."""
