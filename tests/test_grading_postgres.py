@@ -88,7 +88,8 @@ def test_two_machines_share_one_postgres_gradebook(tmp_path, postgres_url):
     with Gradebook(postgres_url, "ssl-lab") as gradebook:
         for student in expected:
             gradebook.add_student(student)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # this checkout first; the rest of the path keeps what registers its sandbox provisioner
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     machines = [subprocess.Popen(
         [sys.executable, "-m", "scripts.grade", ASSIGNMENT, "--course", str(course), "--db-url", postgres_url,
          "--shard", f"{k}/2", "--workers", "1", "--threads", "1", *LIMITS], cwd=ROOT, env=env, text=True,
