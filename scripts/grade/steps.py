@@ -26,9 +26,11 @@ import shutil
 import sys
 import tempfile
 from dataclasses import asdict
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import nbformat
+from jupyter_client.provisioning import KernelProvisionerFactory
 from nbconvert.exporters import NotebookExporter
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters.base import NbGraderException
@@ -49,11 +51,12 @@ from .execution import Job, Runner, prepare_home
 from .gradebook import GradebookWriter, RestoreTrustedMetadata
 from .hidden import sandbox_program, visible_part
 from .integrity import static_flags
-from .kernel import KERNEL_NAME
+from .kernel import KERNEL_NAME, PROVISIONER_NAME
 from .limits import Limits, choose_enforcer, parse_size
 from .sandbox import SandboxUnavailable, check_bubblewrap
 from .text import kernel_text
 
+PROVISIONER_GROUP = "jupyter_client.kernel_provisioners"
 PROFILE_TIMEOUTS_S = {"smoke": (300, 1800), "cpu": (1800, 3 * 3600), "gpu": (1800, 3 * 3600)}
 NOTEBOOK_BYTES = Limits().notebook_bytes
 UNSAFE_WARNING = ("GRADING WITHOUT A SANDBOX (SandboxedExecute.unsafe = True): every student's code runs with "
@@ -137,6 +140,10 @@ class SandboxedExecute(Execute):
             except SandboxUnavailable as error:
                 self.log.error(str(error))
                 raise NbGraderException(f"no sandbox on this machine, nothing was run: {error}") from error
+        if not KernelProvisionerFactory.instance().provisioners.get(PROVISIONER_NAME) and \
+                not any(ep.name == PROVISIONER_NAME for ep in entry_points(group=PROVISIONER_GROUP)):
+            raise NbGraderException(f"the {PROVISIONER_NAME} kernel provisioner is not registered with jupyter_client: "
+                                    "install the course with `make install` (pip install -e .), which declares it")
         course = _course(self.config, resources)
         gradebook = GradebookWriter(course, assignment)
         trusted = gradebook.trusted[name]
@@ -160,9 +167,13 @@ class SandboxedExecute(Execute):
         missing = gradebook.missing_graded_cells(name, nb)
         graded = {str(i): c.metadata["nbgrader"]["grade_id"] for i, c in enumerate(nb.cells)
                   if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"}
-        if not graded:
-            raise NbGraderException(f"{name}.ipynb holds none of the graded cells "
-                                    "(was another notebook submitted under this name?)")
+        if not graded:  # nothing to run: every test scores zero, and the feedback says why
+            reason = f"{name}.ipynb holds none of the graded cells (was another notebook submitted under this name?)"
+            nb.cells = trusted.failure_notebook(reason).cells
+            nb.cells.insert(0, notes_cell([reason]))
+            return {"cells": {gid: {"passed": False, "reason": reason} for gid in trusted.graded_ids},
+                    "notes": [reason], "missing": [], "static_flags": [], "runtime_flags": [], "wall_s": 0.0,
+                    "cpu_s": None, "peak_memory_bytes": None}
         # the student's own code: answer cells, and any cell that is not as the release gave it
         editable = {i for i, c in enumerate(nb.cells)
                     if c.metadata.get("nbgrader", {}).get("solution") or c.source not in trusted.release_sources}
@@ -201,8 +212,7 @@ class SandboxedExecute(Execute):
             nb.cells.insert(0, notes_cell(notes))
         return {"cells": result.cells, "notes": notes, "missing": missing, "static_flags": flags,
                 "runtime_flags": result.runtime_flags, "wall_s": result.wall_s, "cpu_s": usage.cpu_s,
-                "peak_memory_bytes": usage.peak_memory_bytes, "sandbox": bwrap or "NONE (unsafe)",
-                "limits": enforcer.name}
+                "peak_memory_bytes": usage.peak_memory_bytes}
 
 
 class FlagIntegrityFindings(NbGraderPreprocessor):
