@@ -9,7 +9,6 @@ gradebook: nbgrader's own steps score the notebook afterwards.
 from __future__ import annotations
 
 import copy
-import json
 import resource
 import shutil
 import sys
@@ -35,7 +34,7 @@ RESPONSIVE_TIMEOUT_S = 10  # an interrupted kernel must answer within this
 
 @dataclass
 class Job:
-    """Everything a worker needs (written by the parent as ``job.json``)."""
+    """Everything the run of one notebook needs (made by :class:`.steps.SandboxedExecute`)."""
 
     job_id: str
     student: str
@@ -53,13 +52,6 @@ class Job:
     sandbox: dict | None = None
     # the hidden tests: "program" (run in a fresh sandbox), "context" and "tests" (the judge's)
     hidden: dict = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, job_dir: Path) -> Job:
-        return cls(**json.loads((job_dir / "job.json").read_text()))
-
-    def save(self) -> None:
-        (Path(self.job_dir) / "job.json").write_text(json.dumps(asdict(self)))
 
 
 @dataclass
