@@ -1,9 +1,10 @@
-"""The gradebook side, run by the parent process only: it is the only writer.
+"""The gradebook side, in trusted grader processes only (never the student's kernel).
 
-Before a notebook runs, its nbgrader cells are reset from the gradebook (metadata, and the
-source of every locked cell: the tests with their hidden part), whatever the student did to
-them. After it ran, nbgrader's own preprocessors score it and save the grades, and the
-graded notebook goes to ``autograded/`` for ``nbgrader generate_feedback``.
+What the gradebook knows about an assignment (its trusted cells, the roster), the metadata
+reset of every nbgrader cell before a notebook runs (:class:`RestoreTrustedMetadata`, a
+step of nbgrader's sanitize pipeline), and the grades of a notebook that could not run at
+all, scored by nbgrader's own preprocessors with the course's configuration and written to
+``autograded/`` for ``nbgrader generate_feedback``.
 """
 
 from __future__ import annotations
@@ -21,12 +22,7 @@ from nbgrader.converters import GenerateAssignment, NbGraderException
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import (
     AssignLatePenalties,
-    CheckCellMetadata,
-    ClearOutput,
-    DeduplicateIds,
     LimitOutput,
-    OverwriteCells,
-    OverwriteKernelspec,
     SaveAutoGrades,
 )
 from nbgrader.utils import determine_grade, parse_utc
@@ -124,15 +120,6 @@ class GradebookWriter:
                 gradebook.update_or_create_submission(self.assignment, student, timestamp=timestamp)
             else:
                 gradebook.update_or_create_submission(self.assignment, student)
-
-    def sanitize(self, student: str, name: str, notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-        """The submitted notebook with outputs cleared and every nbgrader cell reset from the gradebook."""
-        notebook = copy.deepcopy(notebook)
-        resources = self.resources(student, name)
-        for preprocessor in (ClearOutput(), DeduplicateIds(), OverwriteKernelspec(),
-                             RestoreTrustedMetadata(self.trusted[name]), OverwriteCells(), CheckCellMetadata()):
-            notebook, resources = preprocessor.preprocess(notebook, resources)
-        return notebook
 
     def missing_graded_cells(self, name: str, notebook: nbformat.NotebookNode) -> list[str]:
         present = {c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells}
