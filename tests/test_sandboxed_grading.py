@@ -434,8 +434,9 @@ def test_a_late_submission_loses_its_points_by_the_course_late_policy(graded):
     grades = graded.made[LATE][1]
     codes = {name: auto for name, (auto, _) in grades["grades"].items() if name.endswith("_tests")}
     assert codes and all(auto > 0 for auto in codes.values()), codes  # every test passed...
-    assert grades["late_penalty"] == sum(codes.values()) and grades["score"] == 0, grades  # ...penalty "zero"
-    assert outcome(graded, LATE)["score"] == 0
+    # ...and penalty_method = "zero" takes them all: the summary shows the score net of it, as export does
+    assert grades["late_penalty"] == grades["score"] == sum(codes.values()), grades
+    assert outcome(graded, LATE)["score"] == 0, outcome(graded, LATE)
 
 
 def test_integrity_findings_flag_the_submission_for_the_formgrader(graded):

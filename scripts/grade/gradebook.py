@@ -177,7 +177,10 @@ class GradebookWriter:
                 shutil.copyfile(staged / name, target)
 
     def scores(self, student: str) -> dict[str, tuple[float, float]]:
-        """(score, max) of each notebook as the gradebook now holds it (manual grades included)."""
+        """(score, max) of each notebook as the gradebook now holds it (manual grades included).
+
+        The score is net of the late penalty, as ``nbgrader export`` writes it.
+        """
         found = {}
         with self._open() as gradebook:
             for name in self.trusted:
@@ -185,5 +188,6 @@ class GradebookWriter:
                     submitted = gradebook.find_submission_notebook(name, self.assignment, student)
                 except MissingEntry:
                     continue
-                found[name] = (submitted.score, submitted.max_score)
+                penalty = submitted.late_submission_penalty or 0.0
+                found[name] = (max(0.0, submitted.score - penalty), submitted.max_score)
         return found
