@@ -40,8 +40,10 @@ c.Autograde.autograde_preprocessors = [
     f"{GRADING}.FlagIntegrityFindings",  # integrity findings: `flagged` in the formgrader
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-# nbgrader's own Execute, put back by mistake, would start this kernelspec too, and be refused.
-c.Execute.kernel_name = "ssl-lab-sandboxed"
+# The sandboxed kernelspec (scripts/grade/kernelspecs); only SandboxedExecute can start it.
+# Not c.Execute.kernel_name: `nbgrader validate` (Execute too) runs students' own notebooks
+# with the plain python3 kernel, as they do.
+c.SandboxedExecute.kernel_name = "ssl-lab-sandboxed"
 # The sandbox's limits and profile (make grade's --profile, --memory ... set them too):
 c.SandboxedExecute.profile = "smoke"
 c.SandboxedExecute.memory = "4G"

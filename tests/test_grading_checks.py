@@ -118,7 +118,7 @@ def test_jupyter_client_finds_the_sandbox_provisioner_the_kernelspec_names():
     assert factory.provisioners[PROVISIONER_NAME].load() is SandboxProvisioner
     with open(ROOT / "nbgrader_config.py") as config:
         text = config.read()
-    assert f'c.Execute.kernel_name = "{KERNEL_NAME}"' in text and "SandboxedExecute" in text
+    assert f'c.SandboxedExecute.kernel_name = "{KERNEL_NAME}"' in text
 
 
 def test_the_sandboxed_kernelspec_starts_no_kernel_for_anyone_but_the_grader(tmp_path):
