@@ -108,7 +108,8 @@ class SandboxedExecute(Execute):
     processes = Integer(512, help="processes and threads per kernel").tag(config=True)
     disk = Unicode("512M", help="size of the kernel's writable home folder").tag(config=True)
     cell_timeout = Integer(0, help="seconds per cell (0: the profile's)").tag(config=True)
-    submission_timeout = Integer(0, help="seconds per notebook (0: the profile's)").tag(config=True)
+    submission_timeout = Integer(0, help="seconds per notebook in all, enforced by make grade's workers "
+                                         "(0: the profile's)").tag(config=True)
     threads = Integer(0, help="threads per kernel (0: every core)").tag(config=True)
     limits = Enum(["auto", "cgroup", "rlimit"], "auto", help="how limits are enforced").tag(config=True)
     read_only = List(Unicode(), help="extra folders the kernels may read").tag(config=True)
@@ -139,7 +140,8 @@ class SandboxedExecute(Execute):
                 bwrap = check_bubblewrap()
             except SandboxUnavailable as error:
                 self.log.error(str(error))
-                raise NbGraderException(f"no sandbox on this machine, nothing was run: {error}") from error
+                raise NbGraderException(f"no sandbox on this machine, nothing was run: {error}(from nbgrader: "
+                                        "c.SandboxedExecute.unsafe = True in nbgrader_config.py)") from error
         if not KernelProvisionerFactory.instance().provisioners.get(PROVISIONER_NAME) and \
                 not any(ep.name == PROVISIONER_NAME for ep in entry_points(group=PROVISIONER_GROUP)):
             raise NbGraderException(f"the {PROVISIONER_NAME} kernel provisioner is not registered with jupyter_client: "
