@@ -43,6 +43,7 @@ def grade(course: Path, *args: str, env: dict | None = None):
 
 def course_for_grading(tmp_path: Path) -> Path:
     course = H.throwaway_course(make_course(tmp_path), ROOT, ASSIGNMENT)
+    (tmp_path / "exchange").mkdir()  # where release_feedback returns the feedback
     with open(course / "nbgrader_config.py", "a") as config:  # the course's own late policy
         config.write('\nc.LateSubmissionPlugin.penalty_method = "zero"\n'
                      f'c.Exchange.root = {str(tmp_path / "exchange")!r}\n')
@@ -461,7 +462,7 @@ def test_feedback_is_generated_and_released_after_grading(graded, regraded):
 
     for student in COMPARED:
         nbgrader("generate_feedback", ASSIGNMENT, "--student", student, "--force", cwd=graded.course)
-        nbgrader("release_feedback", ASSIGNMENT, "--student", student, "--force", cwd=graded.course)
+        nbgrader("release_feedback", ASSIGNMENT, "--student", student, cwd=graded.course)
         assert (graded.course / "feedback" / student / ASSIGNMENT / f"{NOTEBOOK}.html").is_file()
     released = list((graded.course.parent / "exchange" / "ssl-lab" / "feedback").glob("*.html"))
     assert len(released) == len(COMPARED), released
