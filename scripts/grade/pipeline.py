@@ -18,7 +18,14 @@ from pathlib import Path
 
 import nbformat
 
-from .course import Course, font_cache_files, kernel_environment, lab_utils_dir, read_only_paths
+from .course import (
+    Course,
+    font_cache_files,
+    kernel_environment,
+    lab_utils_dir,
+    read_only_paths,
+    writable_data_dirs,
+)
 from .discovery import Submission, discover
 from .execution import Job
 from .gradebook import GradebookWriter
@@ -171,7 +178,8 @@ class Grader:
         nbformat.write(notebook, job_dir / "stage" / "home" / self.settings.assignment / f"{name}.ipynb")
         integrity = {**asdict(self.gradebook.trusted[name].integrity), "trusted_prefixes": self.trusted_prefixes}
         sandbox = None if self.bwrap is None else {
-            "read_only": self.read_only, "disk_bytes": self.settings.limits.disk_bytes, "extra_env": {}}
+            "read_only": self.read_only, "disk_bytes": self.settings.limits.disk_bytes, "extra_env": {},
+            "writable": writable_data_dirs(self.course)}
         Job(job_id=job_id, student=student, assignment=self.settings.assignment, notebook=name,
             job_dir=str(job_dir), python=sys.executable, env=self.env, limits=asdict(self.settings.limits),
             limit_prefix=self.enforcer.prefix(job_id), integrity=integrity, graded=graded,
