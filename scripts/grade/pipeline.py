@@ -26,7 +26,7 @@ from .course import (
     read_only_paths,
     writable_data_dirs,
 )
-from .discovery import Submission, discover
+from .discovery import Submission, already_graded, copy_other_files, discover
 from .execution import Job
 from .gradebook import GradebookWriter
 from .hidden import sandbox_program
@@ -52,6 +52,7 @@ class Settings:
     work_dir: Path | None = None
     keep: bool = False
     threads: int | None = None  # per kernel; default: the cores shared among the workers
+    force: bool = False  # grade again submissions graded before and not submitted again since
 
 
 @dataclass
@@ -90,6 +91,7 @@ class Grader:
         self.timestamps: dict[str, str | None] = {}
         self.timestamp_problems: dict[str, str] = {}
         self.grader_errors = 0
+        self.skipped: list[str] = []  # graded before and unchanged since (nbgrader's rule)
         # every test cell's hidden part must be written as the grader judges it: checked first
         for trusted in self.gradebook.trusted.values():
             trusted.hidden_tests  # noqa: B018 (raises HiddenTestError, a ValueError, with the fix)
@@ -103,6 +105,10 @@ class Grader:
         submissions = discover(self.course.folder("submitted"), settings.assignment,
                                list(self.gradebook.trusted), settings.limits.notebook_bytes,
                                settings.students, settings.shard)
+        if not settings.force:
+            self.skipped = [s.student for s in submissions if s.problem is None
+                            and already_graded(s, self._autograded(s.student))]
+            submissions = [s for s in submissions if s.student not in self.skipped]
         work = Path(tempfile.mkdtemp(prefix="ssl-grade-", dir=settings.work_dir))
         try:
             jobs = [job for submission in submissions for job in self._prepare_safely(submission, work)]
@@ -114,6 +120,9 @@ class Grader:
         return [self.outcomes[s.student] for s in submissions]
 
     # -- before the workers ------------------------------------------------------------
+
+    def _autograded(self, student: str) -> Path:
+        return self.course.folder("autograded") / student / self.settings.assignment
 
     def _prepare_safely(self, submission: Submission, work: Path) -> list[Path]:
         try:
@@ -136,6 +145,8 @@ class Grader:
                                   f"import`), then grade again with STUDENTS={submission.student}")
             return []
         self.gradebook.start_submission(submission.student, submission.timestamp)
+        # what release_feedback needs beside the notebooks (submission_secret.txt), as nbgrader copies it
+        outcome.ignored_files += copy_other_files(submission, self._autograded(submission.student))
         self.timestamps[submission.student] = submission.timestamp
         if submission.timestamp_problem:
             self.timestamp_problems[submission.student] = submission.timestamp_problem
