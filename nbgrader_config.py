@@ -1,6 +1,7 @@
 """nbgrader configuration: instructors edit solutions/, students receive notebooks/."""
 
 import os
+import sys
 
 from nbconvert.exporters import NotebookExporter
 from nbgrader.converters.base import NbGraderException
@@ -11,6 +12,13 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "notebooks"
 c.CourseDirectory.course_id = "ssl-lab"
+# Feedback shows each test cell's result and message, never its hidden tests (nbgrader would:
+# see scripts/grade/feedback.py). The `nbgrader` command does not put the course folder on
+# the import path; the course's own nbgrader plugins live in its scripts package.
+if os.path.isdir(os.path.join(c.CourseDirectory.root, "scripts")) and c.CourseDirectory.root not in sys.path:
+    sys.path.insert(0, c.CourseDirectory.root)
+c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades", "scripts.grade.feedback.HideHiddenTests",
+                                    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
 # Students' notebooks are committed without outputs; the check cells run in the student's kernel.
 c.ClearOutput.enabled = True
 # Give a notebook time to train under the chosen profile before nbgrader gives up on a cell.

@@ -9,8 +9,10 @@ summary and course directory. Needs bubblewrap (``apt-get install bubblewrap``).
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -23,6 +25,8 @@ import pytest
 from grading import grade_cells, make_course
 from nbgrader.api import Gradebook
 from support import ROOT
+
+from scripts.grade.hidden import hidden_block, visible_part
 
 SECRET = "grader-secret-do-not-leak"
 UNKNOWN = "not-on-the-roster"
@@ -56,9 +60,11 @@ def fingerprint(course: Path) -> dict[str, str]:
     return hashes
 
 
-def write_class(course: Path, tcp_port: int) -> None:
+def write_class(course: Path, tcp_port: int, exchange: Path) -> None:
     reference = nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     student = nbformat.read(ROOT / "notebooks" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    # one student goes through an nbgrader exchange (fetch, submit, collect), for the feedback test
+    H.submit_through_exchange(course, exchange, {"late-error": H.late_error(reference)})
     submit(course, "reference", reference)
     submit(course, "blank", student)
     submit(course, "thief", H.thief_notebook(student, f"{NOTEBOOK}.ipynb", tcp_port))
@@ -81,7 +87,6 @@ def write_class(course: Path, tcp_port: int) -> None:
     submit(course, "anything-answers", H.anything_answers(student))
     submit(course, "summary-forger", H.summary_forger(student))
     submit(course, "stderr-answers", H.stderr_answers(reference))
-    submit(course, "late-error", H.late_error(reference))
     # submission folders holding what must never be opened, or opened blocking
     os.mkfifo(course / "submitted" / "blank" / ASSIGNMENT / "timestamp.txt")
     (course / "submitted" / "tampered-tests" / ASSIGNMENT / "timestamp.txt").symlink_to("/dev/zero")
@@ -103,7 +108,8 @@ def roster(course: Path) -> None:
 def graded(tmp_path_factory) -> SimpleNamespace:
     course = course_for_grading(tmp_path_factory.mktemp("class"))
     listener = socket.create_server(("127.0.0.1", 0))  # a local service the kernels must not reach
-    write_class(course, listener.getsockname()[1])
+    exchange = tmp_path_factory.mktemp("exchange")
+    write_class(course, listener.getsockname()[1], exchange)
     roster(course)
     before = fingerprint(course)
     summary = course / "summary.json"
@@ -111,7 +117,7 @@ def graded(tmp_path_factory) -> SimpleNamespace:
     listener.close()
     summary.rename(course.parent / "summary.json")  # not part of the course's fingerprint
     data = json.loads((course.parent / "summary.json").read_text())
-    return SimpleNamespace(course=course, run=run, before=before, after=fingerprint(course),
+    return SimpleNamespace(course=course, exchange=exchange, run=run, before=before, after=fingerprint(course),
                            students={s["student"]: s for s in data["students"]},
                            points=[cell.metadata.nbgrader["points"] for cell in grade_cells(
                                nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", 4)).values()])
@@ -332,3 +338,50 @@ def test_a_test_cell_the_kernel_answers_again_after_its_reply_fails(graded):
     assert result["score"] == sum(graded.points[1:]), result["failed"]
     assert list(result["failed"]) == ["rotation_dataset_tests"], result["failed"]
     assert "after its reply" in result["failed"]["rotation_dataset_tests"]
+
+
+def html_text(page: str) -> str:
+    """What a reader of an HTML page sees: its text, tags left out, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def hidden_lines(notebook: nbformat.NotebookNode) -> set[str]:
+    """The lines of the hidden tests that appear nowhere else in ``notebook`` (and are not tiny)."""
+    visible = "\n".join(visible_part(cell.source) for cell in notebook.cells)
+    lines = {line.strip() for cell in notebook.cells for line in (hidden_block(cell.source) or "").splitlines()}
+    return {line for line in lines if len(line) >= 12 and line not in visible}
+
+
+def test_feedback_released_through_the_exchange_shows_results_not_hidden_tests(graded):
+    """generate_feedback, release_feedback and fetch_feedback after make grade: the student's
+    page holds every test cell's score and message, and not one line of the hidden tests."""
+    student, options = "late-error", H.exchange_options(graded.exchange)
+    H.nbgrader_in(graded.course, "generate_feedback", ASSIGNMENT, f"--student={student}")
+    H.nbgrader_in(graded.course, "release_feedback", ASSIGNMENT, f"--student={student}", *options)
+    home = H.student_folder(graded.exchange, student)
+    H.nbgrader_in(home, "fetch_feedback", ASSIGNMENT, "--course=ssl-lab", f"--student={student}", *options)
+    [page] = home.glob(f"{ASSIGNMENT}/feedback/*/{NOTEBOOK}.html")
+    text = html_text(page.read_text())
+    autograded = graded_notebook(graded.course, student)
+    secret = hidden_lines(autograded)
+    # the graded notebook holds them (nbgrader puts them back to grade): the check has teeth
+    assert len(secret) >= 10 and all(any(line in c.source for c in autograded.cells) for line in secret)
+    shown = [line for line in secret if line in text]
+    assert not shown, f"hidden test lines in the feedback: {shown[:5]}"
+    assert "HIDDEN TESTS" not in text and "hidden_check" not in text
+    scores = dict(re.findall(r"Grade cell: (\S+)\s+Score: ([\d.]+) / [\d.]+", text))
+    expected = gradebook_scores(graded.course, student)
+    tests = {gid for gid in expected if gid.endswith("_tests")}
+    assert tests and {gid: float(scores[gid]) for gid in tests} == {gid: expected[gid][0] for gid in tests}
+    assert "TestFailed: the kernel sent another error for this cell after its reply" in text
+    assert text.count("all visible checks passed") >= len(tests) - 1
+
+
+def test_grading_again_skips_unchanged_submissions(graded):
+    """As nbgrader autograde without --force: graded before and not submitted again, not regraded."""
+    before = {s: graded_notebook(graded.course, s) for s in ("reference", "late-error")}
+    run = grade(graded.course, "--students", "reference,late-error", *LIMITS)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Skipped 2 submission(s) graded before" in run.stdout and "--force" in run.stdout, run.stdout
+    assert "reference  " not in run.stdout, "nothing graded"
+    assert {s: graded_notebook(graded.course, s) for s in before} == before
