@@ -97,3 +97,32 @@ def test_other_submitted_files_are_copied_as_nbgrader_does_and_links_are_not(tmp
     assert sorted(p.name for p in target.iterdir()) == ["notes.txt", "submission_secret.txt"]
     assert any("answers-link.txt is a symbolic link" in reason for reason in left_out), left_out
     assert any("pipe is not a regular file" in reason for reason in left_out), left_out
+
+
+def test_the_kubernetes_job_and_the_slurm_script_run_make_grade_with_valid_options():
+    import shlex
+
+    import yaml
+    from support import ROOT
+
+    machines = ROOT / "scripts" / "grade" / "machines"
+    job = yaml.safe_load((machines / "grade-job.yaml").read_text())
+    assert job["spec"]["completionMode"] == "Indexed"
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    assert env["JOB_COMPLETIONS"] == str(job["spec"]["completions"]), "the pods must know how many there are"
+    command = container["command"]
+    assert command[1:3] == ["-m", "scripts.grade"]
+    args = cli.parse_args(command[3:])
+    assert args.shard == "auto" and args.db_url == "$(GRADEBOOK_URL)"
+    assert parse_shard("auto", args.shards, {"JOB_COMPLETION_INDEX": "3", **env}) == (4, 4)
+    script = (machines / "grade-array.sbatch").read_text()
+    line = " ".join(script.split("exec ", 1)[1].split("\\\n"))
+    values = {'"$assignment"': "01_intro", '"$SLURM_CPUS_PER_TASK"': "8", '"${TMPDIR:-/tmp}"': "/tmp",
+              '"$GRADEBOOK_URL"': "postgresql+psycopg://grader@db/ssl_lab"}
+    for variable, value in values.items():
+        line = line.replace(variable, value)
+    words = shlex.split(line)
+    assert words[1:3] == ["-m", "scripts.grade"]
+    assert cli.parse_args(words[3:]).shard == "auto"
+    assert "#SBATCH --array=0-" in script
