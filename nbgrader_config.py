@@ -52,6 +52,10 @@ c.SandboxedExecute.disk = "512M"
 # Only to grade WITHOUT a sandbox (every student's code then runs with your rights and can read
 # the answers and rewrite the gradebook; a warning says so on every notebook):
 # c.SandboxedExecute.unsafe = True
+# Feedback shows each test cell's result and message, never its hidden tests (nbgrader would:
+# see scripts/grade/feedback.py).
+c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades", f"{GRADING}.HideHiddenTests",
+                                    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
 # Only students on the gradebook's roster are graded (`nbgrader db student import
 # students.csv`); `make grade ... GRADE_ARGS=--create-students` adds whoever submitted.
 c.Autograde.create_student = False

@@ -1,4 +1,5 @@
-"""The course's autograding steps, named in ``nbgrader_config.py``; see ``scripts.grade.steps``."""
+"""The course's autograding and feedback steps, named in ``nbgrader_config.py``; see
+``scripts.grade.steps`` and ``scripts.grade.feedback``."""
 
 from . import grading_module
 
@@ -7,5 +8,7 @@ SafeNotebookExporter = _steps.SafeNotebookExporter
 RestoreTrustedCells = _steps.RestoreTrustedCells
 SandboxedExecute = _steps.SandboxedExecute
 FlagIntegrityFindings = _steps.FlagIntegrityFindings
+HideHiddenTests = grading_module("feedback").HideHiddenTests
 
-__all__ = ["FlagIntegrityFindings", "RestoreTrustedCells", "SafeNotebookExporter", "SandboxedExecute"]
+__all__ = ["FlagIntegrityFindings", "HideHiddenTests", "RestoreTrustedCells", "SafeNotebookExporter",
+           "SandboxedExecute"]

@@ -11,8 +11,10 @@ same scores, the same graded notebooks. Needs bubblewrap (``apt-get install bubb
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -26,6 +28,8 @@ import pytest
 from grading import grade_cells, make_course
 from nbgrader.api import Gradebook
 from support import ROOT
+
+from scripts.grade.hidden import hidden_block, visible_part
 
 SECRET = "grader-secret-do-not-leak"
 LATE = "late-reference"  # the reference answers, 33 hours after the due date
@@ -77,9 +81,11 @@ def until_last_test(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
-def write_class(course: Path, tcp_port: int) -> None:
+def write_class(course: Path, tcp_port: int, exchange: Path) -> None:
     reference = nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     student = nbformat.read(ROOT / "notebooks" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    # one student goes through an nbgrader exchange (fetch, submit, collect), for the feedback test
+    H.submit_through_exchange(course, exchange, {"late-error": H.late_error(reference)})
     submit(course, "reference", reference)
     submit(course, "blank", student)
     submit(course, "thief", H.thief_notebook(student, f"{NOTEBOOK}.ipynb", tcp_port))
@@ -102,7 +108,6 @@ def write_class(course: Path, tcp_port: int) -> None:
     submit(course, "anything-answers", H.anything_answers(student))
     submit(course, "summary-forger", H.summary_forger(student))
     submit(course, "stderr-answers", H.stderr_answers(reference))
-    submit(course, "late-error", H.late_error(reference))
     # submission folders holding what must never be opened, or opened blocking
     os.mkfifo(course / "submitted" / "blank" / ASSIGNMENT / "timestamp.txt")
     (course / "submitted" / "tampered-tests" / ASSIGNMENT / "timestamp.txt").symlink_to("/dev/zero")
@@ -130,7 +135,8 @@ def roster(course: Path) -> None:
 def graded(tmp_path_factory) -> SimpleNamespace:
     course = course_for_grading(tmp_path_factory.mktemp("class"))
     listener = socket.create_server(("127.0.0.1", 0))  # a local service the kernels must not reach
-    write_class(course, listener.getsockname()[1])
+    exchange = tmp_path_factory.mktemp("exchange")
+    write_class(course, listener.getsockname()[1], exchange)
     roster(course)
     before = fingerprint(course)
     summary = course / "summary.json"
@@ -140,7 +146,8 @@ def graded(tmp_path_factory) -> SimpleNamespace:
     # make grade's graded notebooks and grades of the students graded again by the other paths
     made = {student: (graded_notebook(course, student), submission_grades(course, student)) for student in COMPARED}
     data = json.loads((course.parent / "summary.json").read_text())
-    return SimpleNamespace(course=course, run=run, before=before, after=fingerprint(course), made=made,
+    return SimpleNamespace(course=course, exchange=exchange, run=run, before=before, after=fingerprint(course),
+                           made=made,
                            students={s["student"]: s for s in data["students"]},
                            points=[cell.metadata.nbgrader["points"] for cell in grade_cells(
                                nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", 4)).values()])
@@ -466,3 +473,50 @@ def test_feedback_is_generated_and_released_after_grading(graded, regraded):
         assert (graded.course / "feedback" / student / ASSIGNMENT / f"{NOTEBOOK}.html").is_file()
     released = list((graded.course.parent / "exchange" / "ssl-lab" / "feedback").glob("*.html"))
     assert len(released) == len(COMPARED), released
+
+
+def html_text(page: str) -> str:
+    """What a reader of an HTML page sees: its text, tags left out, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def hidden_lines(notebook: nbformat.NotebookNode) -> set[str]:
+    """The lines of the hidden tests that appear nowhere else in ``notebook`` (and are not tiny)."""
+    visible = "\n".join(visible_part(cell.source) for cell in notebook.cells)
+    lines = {line.strip() for cell in notebook.cells for line in (hidden_block(cell.source) or "").splitlines()}
+    return {line for line in lines if len(line) >= 12 and line not in visible}
+
+
+def test_feedback_released_through_the_exchange_shows_results_not_hidden_tests(graded):
+    """generate_feedback, release_feedback and fetch_feedback after make grade: the student's
+    page holds every test cell's score and message, and not one line of the hidden tests."""
+    student, options = "late-error", H.exchange_options(graded.exchange)
+    H.nbgrader_in(graded.course, "generate_feedback", ASSIGNMENT, f"--student={student}")
+    H.nbgrader_in(graded.course, "release_feedback", ASSIGNMENT, f"--student={student}", *options)
+    home = H.student_folder(graded.exchange, student)
+    H.nbgrader_in(home, "fetch_feedback", ASSIGNMENT, "--course=ssl-lab", f"--student={student}", *options)
+    [page] = home.glob(f"{ASSIGNMENT}/feedback/*/{NOTEBOOK}.html")
+    text = html_text(page.read_text())
+    autograded = graded_notebook(graded.course, student)
+    secret = hidden_lines(autograded)
+    # the graded notebook holds them (nbgrader puts them back to grade): the check has teeth
+    assert len(secret) >= 10 and all(any(line in c.source for c in autograded.cells) for line in secret)
+    shown = [line for line in secret if line in text]
+    assert not shown, f"hidden test lines in the feedback: {shown[:5]}"
+    assert "HIDDEN TESTS" not in text and "hidden_check" not in text
+    scores = dict(re.findall(r"Grade cell: (\S+)\s+Score: ([\d.]+) / [\d.]+", text))
+    expected = gradebook_scores(graded.course, student)
+    tests = {gid for gid in expected if gid.endswith("_tests")}
+    assert tests and {gid: float(scores[gid]) for gid in tests} == {gid: expected[gid][0] for gid in tests}
+    assert "TestFailed: the kernel sent another error for this cell after its reply" in text
+    assert text.count("all visible checks passed") >= len(tests) - 1
+
+
+def test_grading_again_skips_unchanged_submissions(graded):
+    """As nbgrader autograde without --force: graded before and not submitted again, not regraded."""
+    before = {s: graded_notebook(graded.course, s) for s in ("reference", "late-error")}
+    run = grade(graded.course, "--students", "reference,late-error", *LIMITS)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Skipped 2 submission(s) graded before" in run.stdout and "--force" in run.stdout, run.stdout
+    assert "reference  " not in run.stdout, "nothing graded"
+    assert {s: graded_notebook(graded.course, s) for s in before} == before

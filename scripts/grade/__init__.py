@@ -30,5 +30,9 @@ Modules, one concern each:
 - ``worker``: one student's job: nbgrader's autograde, in a worker process;
 - ``scheduler``: the pool of workers;
 - ``summary``: the per-student table;
+- ``feedback``: the nbgrader preprocessor that keeps the hidden tests out of the feedback;
 - ``cli``: the command line.
+
+``machines/`` holds a Kubernetes Indexed Job and a Slurm array script that run
+``--shard auto`` on several machines (README: Several grading machines).
 """

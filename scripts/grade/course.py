@@ -80,6 +80,16 @@ def data_dirs(course: Course) -> dict[str, Path]:
     return {name: path.expanduser().resolve() for name, path in dirs.items() if path.expanduser().is_dir()}
 
 
+def writable_data_dirs(course: Course) -> list[str]:
+    """The data caches a kernel may add to (in a layer of its own, see :mod:`.sandbox`).
+
+    ``lab_utils`` decodes an archive into ``<cache>/<name>.npz`` on first use: on a grading
+    machine whose cache is empty, a read-only cache would fail every data cell.
+    """
+    cache = data_dirs(course).get("SSL_LAB_CACHE_DIR")
+    return [str(cache)] if cache is not None else []
+
+
 def read_only_paths(course: Course, extra: list[str]) -> list[str]:
     """Everything the sandbox mounts read-only; refuses any path that would expose the course."""
     paths = {Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parent,

@@ -102,8 +102,7 @@ class Runner:
 
     def _plan(self) -> LaunchPlan:
         job = self.job
-        sandbox = SandboxSpec(**{**job.sandbox, "read_only": tuple(job.sandbox["read_only"])}) \
-            if job.sandbox else None
+        sandbox = sandbox_spec(job.sandbox, job.python)
         return LaunchPlan(python=job.python, job_dir=Path(job.job_dir), workdir_name=job.assignment,
                           env=job.env, limit_prefix=job.limit_prefix, bwrap=job.bwrap, sandbox=sandbox,
                           message_bytes=self.limits.message_bytes)
@@ -328,8 +327,7 @@ class Runner:
             self.result.error = f"the hidden tests' trusted setup failed: {type(error).__name__}: {error}"
             return
         program = {**hidden["program"], "tests": [t for t in hidden["program"]["tests"] if t["id"] in asked]}
-        sandbox = SandboxSpec(**{**self.job.sandbox, "read_only": tuple(self.job.sandbox["read_only"])}) \
-            if self.job.sandbox else None
+        sandbox = sandbox_spec(self.job.sandbox, self.job.python)
         run = run_fresh(python=self.job.python, job_dir=Path(self.job.job_dir), assignment=self.job.assignment,
                         env=self.job.env, limit_prefix=self.job.limit_prefix, bwrap=self.job.bwrap,
                         sandbox=sandbox, program=program, test_timeout_s=self.limits.cell_timeout_s,
@@ -414,6 +412,18 @@ def _output_text(output: nbformat.NotebookNode) -> str:
         return "\n".join(map(str, output.get("traceback") or [f"{output.get('ename')}: {output.get('evalue')}"])) + "\n"
     data = output.get("data", {})
     return f"{data['text/plain']}\n" if isinstance(data, dict) and "text/plain" in data else ""
+
+
+def sandbox_spec(sandbox: dict | None, python: str) -> SandboxSpec | None:
+    """A job's sandbox (``Job.sandbox``) for its kernel and its hidden tests' fresh process.
+
+    Both start ``python`` as the grader was started, so the links on the way to it (a
+    virtual environment reached through a symbolic link) are made again inside. None: no sandbox.
+    """
+    if not sandbox:
+        return None
+    return SandboxSpec(**{**sandbox, "read_only": tuple(sandbox["read_only"]),
+                          "writable": tuple(sandbox.get("writable", ())), "links": (python,)})
 
 
 def prepare_home(job: Job) -> None:

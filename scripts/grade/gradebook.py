@@ -161,20 +161,21 @@ class GradebookWriter:
         return self.course.folder("autograded") / student / self.assignment
 
     def copy_submission_files(self, student: str, staged: Path) -> None:
-        """timestamp.txt and submission_secret.txt (read safely, staged) into autograded/, as nbgrader does.
+        """The staged submission's plain files (timestamp.txt, submission_secret.txt, the student's
+        other files: read safely by the parent) into autograded/, as nbgrader does.
 
         ``nbgrader release_feedback`` needs the secret; where the worker's nbgrader already
         copied them this writes the same bytes.
         """
         folder = self.autograded_folder(student)
         folder.mkdir(parents=True, exist_ok=True)
-        for name in ("timestamp.txt", "submission_secret.txt"):
-            target = folder / name
-            if target.is_symlink():
+        for source in sorted(staged.iterdir()):
+            if source.suffix == ".ipynb" or not source.is_file():
+                continue
+            target = folder / source.name
+            if target.is_symlink() or target.is_file():
                 target.unlink()
-            if (staged / name).is_file():
-                target.unlink(missing_ok=True)
-                shutil.copyfile(staged / name, target)
+            shutil.copyfile(source, target)
 
     def scores(self, student: str) -> dict[str, tuple[float, float]]:
         """(score, max) of each notebook as the gradebook now holds it (manual grades included).

@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 from .course import Course, available_cores, read_only_paths
-from .discovery import Submission, discover, read_plain_file
+from .discovery import Submission, already_graded, copy_other_files, discover
 from .gradebook import GradebookWriter
 from .limits import Enforcer, Limits, choose_enforcer
 from .sandbox import check_bubblewrap
@@ -30,7 +30,6 @@ from .summary import NotebookOutcome, StudentOutcome
 from .text import kernel_text
 
 __all__ = ["Grader", "Settings", "available_cores"]
-SECRET_BYTES = 4096  # submission_secret.txt: nbgrader's release_feedback needs it in autograded/
 EXECUTE_STEP = "SandboxedExecute"
 
 
@@ -48,6 +47,7 @@ class Settings:
     work_dir: Path | None = None
     keep: bool = False
     threads: int | None = None  # per kernel; default: the cores shared among the workers
+    force: bool = False  # grade again submissions graded before and not submitted again since
 
 
 @dataclass
@@ -93,6 +93,7 @@ class Grader:
         self.outcomes: dict[str, StudentOutcome] = {}
         self.pending: dict[Path, Pending] = {}
         self.grader_errors = 0
+        self.skipped: list[str] = []  # graded before and unchanged since (nbgrader's rule)
         # every test cell's hidden part must be written as the grader judges it: checked first
         for trusted in self.gradebook.trusted.values():
             trusted.hidden_tests  # noqa: B018 (raises HiddenTestError, a ValueError, with the fix)
@@ -106,6 +107,10 @@ class Grader:
         submissions = discover(self.course.folder("submitted"), settings.assignment,
                                list(self.gradebook.trusted), settings.limits.notebook_bytes,
                                settings.students, settings.shard)
+        if not settings.force:
+            self.skipped = [s.student for s in submissions if s.problem is None
+                            and already_graded(s, self.gradebook.autograded_folder(s.student))]
+            submissions = [s for s in submissions if s.student not in self.skipped]
         work = Path(tempfile.mkdtemp(prefix="ssl-grade-", dir=settings.work_dir))
         try:
             jobs = [job for submission in submissions for job in self._prepare_safely(submission, work)]
@@ -157,9 +162,9 @@ class Grader:
             pending.notebooks.append(name)
         if submission.timestamp:  # read once, safely, by discovery
             (staged / "timestamp.txt").write_text(submission.timestamp)
-        secret, _ = read_plain_file(submission.folder / "submission_secret.txt", SECRET_BYTES)
-        if secret is not None:
-            (staged / "submission_secret.txt").write_bytes(secret)
+        # submission_secret.txt (release_feedback needs it) and the other plain files, read safely:
+        # the worker's nbgrader copies them to autograded/ as it does from submitted/
+        outcome.ignored_files += copy_other_files(submission, staged)
         if not pending.notebooks:
             self._finish(pending, staged)
             return []

@@ -45,6 +45,7 @@ from .course import (
     kernel_environment,
     lab_utils_dir,
     read_only_paths,
+    writable_data_dirs,
 )
 from .discovery import read_notebook
 from .execution import Job, Runner, prepare_home
@@ -191,9 +192,7 @@ class SandboxedExecute(Execute):
         nbformat.write(for_kernel, work / "stage" / "home" / assignment / f"{name}.ipynb")
         integrity = {**asdict(trusted.integrity),
                      "trusted_prefixes": sorted({sys.prefix, sys.base_prefix, str(lab_utils_dir())})}
-        sandbox = None if bwrap is None else {
-            "read_only": read_only_paths(course, list(self.read_only)), "disk_bytes": limits.disk_bytes,
-            "extra_env": {}}
+        sandbox = None if bwrap is None else kernel_sandbox(course, list(self.read_only), limits.disk_bytes)
         hidden = {"program": sandbox_program(nb, trusted.hidden_tests), "context": trusted.hidden_context,
                   "tests": trusted.hidden_tests}
         job = Job(job_id=job_id, student=student, assignment=assignment, notebook=name, job_dir=str(work),
@@ -215,6 +214,16 @@ class SandboxedExecute(Execute):
         return {"cells": result.cells, "notes": notes, "missing": missing, "static_flags": flags,
                 "runtime_flags": result.runtime_flags, "wall_s": result.wall_s, "cpu_s": usage.cpu_s,
                 "peak_memory_bytes": usage.peak_memory_bytes}
+
+
+def kernel_sandbox(course: Course, read_only: list[str], disk_bytes: int) -> dict:
+    """``Job.sandbox`` of a graded notebook: its mounts (``read_only`` added to the course's).
+
+    The data cache gets a writable layer of its own: on a grading machine whose cache is
+    empty, ``lab_utils`` fills it on first use, and nothing reaches the real cache.
+    """
+    return {"read_only": read_only_paths(course, read_only), "disk_bytes": disk_bytes, "extra_env": {},
+            "writable": writable_data_dirs(course)}
 
 
 class FlagIntegrityFindings(NbGraderPreprocessor):
