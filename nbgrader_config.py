@@ -2,9 +2,6 @@
 
 import os
 
-from nbconvert.exporters import NotebookExporter
-from nbgrader.converters.base import NbGraderException
-
 c = get_config()  # noqa: F821 (provided by nbgrader when it reads this file)
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
@@ -18,25 +15,47 @@ c.ExecutePreprocessor.timeout = 1800
 c.Execute.timeout = 1800
 
 
-class SandboxedGradingRequired(NotebookExporter):
-    """Stops `nbgrader autograde` (and the formgrader's Autograde button) before it runs anything.
-
-    Plain nbgrader runs every student's code with your rights inside this folder, where it can
-    read solutions/ and tests/answers/ and rewrite gradebook.db. `make grade` runs each kernel
-    in a sandbox, in parallel, with the same gradebook (scripts/grade).
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.log.error(
-            "nbgrader autograde is disabled in this course: it would run students' code unsandboxed, "
-            "with your rights, next to the answers and the gradebook. Grade with\n"
-            "    make grade ASSIGNMENT=<assignment>        (python -m scripts.grade <assignment>)\n"
-            "which sandboxes every kernel and writes the same gradebook; see the README's instructor guide.")
-        raise NbGraderException("autograding needs the sandbox: use `make grade ASSIGNMENT=<assignment>`")
-
-
-c.Autograde.exporter_class = SandboxedGradingRequired
-# `make grade` grades only students on the gradebook's roster (`nbgrader db student import
+# Autograding (`nbgrader autograde`, the formgrader's Autograde button and `make grade` alike):
+# nbgrader's own steps, with its Execute replaced by the course's sandboxed one. Each student's
+# kernel is the `ssl-lab-sandboxed` kernelspec, started by the `ssl-lab-sandbox` kernel
+# provisioner (package ssl_lab_grading, code in scripts/grade) in a bubblewrap sandbox under
+# memory, process, disk and time limits; where no sandbox can be made, nothing runs.
+GRADING = "ssl_lab_grading.nbgrader"
+c.Autograde.exporter_class = f"{GRADING}.SafeNotebookExporter"  # no symlinked or oversized submission
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    f"{GRADING}.RestoreTrustedCells",  # grade/solution flags and points from the gradebook
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Autograde.autograde_preprocessors = [
+    f"{GRADING}.SandboxedExecute",  # instead of nbgrader.preprocessors.Execute
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    f"{GRADING}.FlagIntegrityFindings",  # integrity findings: `flagged` in the formgrader
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# The sandboxed kernelspec (scripts/grade/kernelspecs); only SandboxedExecute can start it.
+# Not c.Execute.kernel_name: `nbgrader validate` (Execute too) runs students' own notebooks
+# with the plain python3 kernel, as they do.
+c.SandboxedExecute.kernel_name = "ssl-lab-sandboxed"
+# The sandbox's limits and profile (make grade's --profile, --memory ... set them too):
+c.SandboxedExecute.profile = "smoke"
+c.SandboxedExecute.memory = "4G"
+c.SandboxedExecute.processes = 512
+c.SandboxedExecute.disk = "512M"
+# Only to grade WITHOUT a sandbox (every student's code then runs with your rights and can read
+# the answers and rewrite the gradebook; a warning says so on every notebook):
+# c.SandboxedExecute.unsafe = True
+# Feedback shows each test cell's result and message, never its hidden tests (nbgrader would:
+# see scripts/grade/feedback.py).
+c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades", f"{GRADING}.HideHiddenTests",
+                                    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
+# Only students on the gradebook's roster are graded (`nbgrader db student import
 # students.csv`); `make grade ... GRADE_ARGS=--create-students` adds whoever submitted.
 c.Autograde.create_student = False

@@ -8,7 +8,10 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import tomllib
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import nbformat
@@ -18,6 +21,38 @@ from nbgrader.utils import determine_grade
 
 ROOT = Path(__file__).resolve().parent.parent
 CELL_TIMEOUT_S = 600
+PROVISIONER_GROUP = "jupyter_client.kernel_provisioners"
+
+
+def _entry_point_line() -> str:
+    """The provisioner's entry point as this checkout's pyproject.toml declares it."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    (name, target), = project["entry-points"][PROVISIONER_GROUP].items()
+    return f"{name} = {target}"
+
+
+def register_provisioner() -> Path | None:
+    """Make jupyter_client find this checkout's sandbox provisioner, in this process and its children.
+
+    An install made from another checkout (or before the entry point existed) does not declare
+    it: a dist-info folder that declares it, as ``pip install -e .`` would, goes on the path.
+    Returns that folder, or None when the installed metadata already declares it.
+    """
+    line = _entry_point_line()
+    name, target = (part.strip() for part in line.split("="))
+    if any(ep.name == name and ep.value == target for ep in entry_points(group=PROVISIONER_GROUP)):
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="ssl-lab-provisioner-"))
+    info = folder / "ssl_lab_grading_checkout-0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ssl-lab-grading-checkout\nVersion: 0\n")
+    (info / "entry_points.txt").write_text(f"[{PROVISIONER_GROUP}]\n{line}\n")
+    sys.path.append(str(folder))
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(folder)]))
+    return folder
+
+
+PROVISIONER_PATH = register_provisioner()
 
 
 def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:

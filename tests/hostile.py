@@ -506,3 +506,49 @@ def late_error(reference: nbformat.NotebookNode) -> nbformat.NotebookNode:
     names = [n.name for n in ast.parse(cell.source).body if isinstance(n, ast.FunctionDef)]
     cell.source = LATE_ERROR + "\n" + cell.source + "\n" + "".join(f"{n} = _late_error({n})\n" for n in names)
     return notebook
+
+
+# -- an nbgrader exchange: students fetch and submit, the instructor collects and returns feedback
+
+
+def exchange_options(exchange: Path) -> list[str]:
+    """nbgrader options for a throw-away exchange: its root and the students' cache beside it."""
+    return [f"--Exchange.root={exchange / 'root'}", f"--Exchange.cache={exchange / 'cache'}"]
+
+
+def nbgrader_in(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS`` in ``cwd``, a course or a student's folder.
+
+    This checkout comes first on the path: its ``ssl_lab_grading`` (the feedback preprocessor
+    that ``nbgrader_config.py`` names) wins over an installed one.
+    """
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    run = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env, capture_output=True,
+                         text=True, timeout=600)
+    if run.returncode != 0:
+        raise AssertionError(f"nbgrader {' '.join(args)} in {cwd} failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
+    return run
+
+
+def submit_through_exchange(course: Path, exchange: Path, students: dict[str, nbformat.NotebookNode]) -> None:
+    """Release ASSIGNMENT to the exchange, let each student fetch it, put their notebook in and
+    submit, then collect: ``submitted/<student>/`` gets what nbgrader's exchange gives
+    (``timestamp.txt`` and ``submission_secret.txt`` beside the notebook)."""
+    (exchange / "root").mkdir(parents=True)
+    (exchange / "root").chmod(0o777)
+    options = exchange_options(exchange)
+    nbgrader_in(course, "release_assignment", ASSIGNMENT, "--force", *options)
+    for student, notebook in students.items():
+        home = student_folder(exchange, student)
+        home.mkdir(parents=True)
+        nbgrader_in(home, "fetch_assignment", ASSIGNMENT, "--course=ssl-lab", *options)
+        write_notebook(notebook, home / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+        # each student submits under their own id (nbgrader would take the login name)
+        nbgrader_in(home, "submit", ASSIGNMENT, "--course=ssl-lab", f"--student={student}", *options)
+    nbgrader_in(course, "collect", ASSIGNMENT, *options)
+
+
+def student_folder(exchange: Path, student: str) -> Path:
+    return exchange / "students" / student

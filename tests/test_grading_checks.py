@@ -1,11 +1,15 @@
 """Fast checks of make grade's parts that need no sandbox: file checks, shards, the
-integrity spec of every notebook and the static flags (on honest and cheating code)."""
+integrity spec of every notebook, the static flags (on honest and cheating code), and how
+jupyter_client and nbgrader find the sandbox."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import tomllib
 
+import grading  # noqa: F401 (registers this checkout's sandbox provisioner)
 import hostile as H
 import nbformat
 import pytest
@@ -98,3 +102,45 @@ def test_shards_give_every_student_to_exactly_one_machine():
     for bad in ("0/2", "3/2", "1", "a/b"):
         with pytest.raises(ValueError, match="--shard"):
             parse_shard(bad)
+
+
+def test_jupyter_client_finds_the_sandbox_provisioner_the_kernelspec_names():
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.provisioning import KernelProvisionerFactory
+
+    from scripts.grade.kernel import KERNEL_NAME, KERNELSPECS, PROVISIONER_NAME, SandboxProvisioner
+
+    spec = KernelSpecManager(kernel_dirs=[str(KERNELSPECS)]).get_kernel_spec(KERNEL_NAME)
+    assert spec.metadata["kernel_provisioner"]["provisioner_name"] == PROVISIONER_NAME
+    assert spec.interrupt_mode == "message"  # a signal to bubblewrap would not reach the kernel
+    factory = KernelProvisionerFactory.instance()
+    assert factory.is_provisioner_available(spec)
+    assert factory.provisioners[PROVISIONER_NAME].load() is SandboxProvisioner
+    with open(ROOT / "nbgrader_config.py") as config:
+        text = config.read()
+    assert f'c.SandboxedExecute.kernel_name = "{KERNEL_NAME}"' in text
+
+
+def test_the_sandboxed_kernelspec_starts_no_kernel_for_anyone_but_the_grader(tmp_path):
+    """Opened in JupyterLab (or by nbgrader's own Execute, put back by mistake), it is refused."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+
+    from scripts.grade.kernel import KERNEL_NAME, KERNELSPECS, SandboxStartError
+
+    manager = AsyncKernelManager(kernel_name=KERNEL_NAME, connection_file=str(tmp_path / "kernel.json"),
+                                 kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(KERNELSPECS)]))
+    with pytest.raises(SandboxStartError, match="started by the course's grader only"):
+        asyncio.run(manager.start_kernel())
+    assert not manager.has_kernel
+
+
+def test_the_student_release_leaves_the_grading_package_and_its_entry_point_out():
+    from scripts.release.config import ReleaseConfig
+    from scripts.release.student_files import student_pyproject
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "ssl_lab_grading" in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    student = tomllib.loads(student_pyproject(pyproject, ReleaseConfig("owner/name", "v1", ("01_intro",))))
+    assert "entry-points" not in student["project"]
+    assert student["tool"]["setuptools"]["packages"]["find"]["include"] == ["lab_utils", "lab_utils.*"]

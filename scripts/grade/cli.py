@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
 from pathlib import Path
 
-from sqlalchemy.exc import SAWarning
+from sqlalchemy.exc import SAWarning, SQLAlchemyError
 
 from .course import Course
 from .discovery import parse_shard
@@ -37,7 +38,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--students", default=None, help="comma-separated student ids (default: all)")
     parser.add_argument("--shard", default=None,
                         help="K/N: grade only this machine's share of the students, when N machines "
-                             "share one gradebook (db_url)")
+                             "share one gradebook (db_url); auto: the share of this Kubernetes Indexed "
+                             "Job pod (JOB_COMPLETION_INDEX) or Slurm array task (SLURM_ARRAY_TASK_ID)")
+    parser.add_argument("--shards", type=int, default=None,
+                        help="with --shard auto: how many pods or tasks there are (default: "
+                             "$JOB_COMPLETIONS or $SLURM_ARRAY_TASK_COUNT)")
+    parser.add_argument("--force", action="store_true",
+                        help="grade again the submissions graded before and not submitted again since "
+                             "(skipped by default, as nbgrader autograde does)")
     parser.add_argument("--db-url", default=None, help="gradebook URL (default: the course's db_url)")
     parser.add_argument("--create-students", action="store_true",
                         help="add students who are not on the roster instead of skipping them")
@@ -61,18 +69,60 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def check_args(args: argparse.Namespace) -> None:
+    """Refuse options that cannot work, before anything starts; each message names the fix."""
+    for name in ("workers", "processes", "threads", "cell_timeout", "submission_timeout", "shards"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, not {value}")
+    if args.shards is not None and args.shard is None:
+        raise ValueError("--shards goes with --shard auto")
+    if args.work_dir is not None and not args.work_dir.is_dir():
+        problem = "is not a folder" if args.work_dir.exists() else "does not exist"
+        raise ValueError(f"--work-dir {args.work_dir} {problem}: create it (mkdir -p {args.work_dir}) "
+                         "or leave the option out to use $TMPDIR")
+    if args.work_dir is not None and not os.access(args.work_dir, os.W_OK | os.X_OK):
+        raise ValueError(f"--work-dir {args.work_dir} is not writable by you: choose another folder")
+    if args.json is not None and not args.json.parent.is_dir():
+        raise ValueError(f"--json {args.json}: the folder {args.json.parent} does not exist")
+    if args.course is not None and not args.course.is_dir():
+        raise ValueError(f"--course {args.course} is not a folder: give the course's root, which holds "
+                         "nbgrader_config.py")
+    for path in args.read_only:
+        if not Path(path).is_absolute() or not Path(path).exists():
+            raise ValueError(f"--read-only {path} must be an existing absolute path")
+
+
+def size_option(option: str, text: str) -> int:
+    """A size option's bytes, or an error that shows the accepted forms."""
+    try:
+        size = parse_size(text)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise ValueError(f"{option} takes a size such as 4G, 512M or 100k, not {text!r}")
+    return size
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
+    check_args(args)
     cell, submission = PROFILE_TIMEOUTS_S[args.profile]
-    limits = Limits(memory_bytes=parse_size(args.memory), processes=args.processes,
+    limits = Limits(memory_bytes=size_option("--memory", args.memory), processes=args.processes,
                     cell_timeout_s=args.cell_timeout or cell,
                     submission_timeout_s=args.submission_timeout or submission,
-                    disk_bytes=parse_size(args.disk))
+                    disk_bytes=size_option("--disk", args.disk))
     return Settings(assignment=args.assignment, workers=max(1, args.workers), profile=args.profile,
                     limits=limits, unsafe=args.unsafe, limits_mode=args.limits,
                     students=args.students.split(",") if args.students else None,
-                    shard=parse_shard(args.shard) if args.shard else None,
+                    shard=parse_shard(args.shard, args.shards) if args.shard else None,
                     extra_read_only=tuple(args.read_only), work_dir=args.work_dir, keep=args.keep,
-                    threads=args.threads)
+                    threads=args.threads, force=args.force)
+
+
+def course_db(args: argparse.Namespace) -> str:
+    """The gradebook's URL as the instructor gave it, without a password."""
+    url = args.db_url or "of nbgrader_config.py"
+    return url.split("@")[-1] if "@" in url else url
 
 
 def course_root(given: Path | None) -> Path:
@@ -96,18 +146,23 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, RuntimeError, ModuleNotFoundError) as error:
         print(f"make grade: {error}", file=sys.stderr)
         return 2
+    except SQLAlchemyError as error:  # a db_url that names no reachable database
+        print(f"make grade: the gradebook {course_db(args)} cannot be opened: {str(error).splitlines()[0]}",
+              file=sys.stderr)
+        return 2
     if settings.unsafe:
         print("WARNING: grading without a sandbox (--unsafe): student code runs with your rights.",
               file=sys.stderr)
     start = time.monotonic()
     outcomes = grader.run()
-    if not outcomes:
+    if not outcomes and not grader.skipped:
         print(f"No submissions of {settings.assignment} in {course.folder('submitted')}/*/{settings.assignment}/: "
               "collect them first (nbgrader collect or zip_collect).", file=sys.stderr)
         return 0
     info = RunInfo(assignment=settings.assignment, workers=settings.workers, profile=settings.profile,
                    sandbox=grader.sandbox_description, limits=grader.enforcer.name,
-                   db=course.db_url.split("@")[-1], wall_s=round(time.monotonic() - start, 1))
+                   db=course.db_url.split("@")[-1], wall_s=round(time.monotonic() - start, 1),
+                   skipped=grader.skipped)
     print(render(info, outcomes))
     if args.json:
         write_json(args.json, info, outcomes)

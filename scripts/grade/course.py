@@ -53,6 +53,13 @@ class Course:
         return Path(self.db_url[len(prefix):]) if self.db_url.startswith(prefix) else None
 
 
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 def lab_utils_dir() -> Path:
     """The folder of the ``lab_utils`` package this grader would import."""
     spec = importlib.util.find_spec("lab_utils")
@@ -71,6 +78,16 @@ def data_dirs(course: Course) -> dict[str, Path]:
     if hub.is_dir():
         dirs["HF_HUB_CACHE"] = hub
     return {name: path.expanduser().resolve() for name, path in dirs.items() if path.expanduser().is_dir()}
+
+
+def writable_data_dirs(course: Course) -> list[str]:
+    """The data caches a kernel may add to (in a layer of its own, see :mod:`.sandbox`).
+
+    ``lab_utils`` decodes an archive into ``<cache>/<name>.npz`` on first use: on a grading
+    machine whose cache is empty, a read-only cache would fail every data cell.
+    """
+    cache = data_dirs(course).get("SSL_LAB_CACHE_DIR")
+    return [str(cache)] if cache is not None else []
 
 
 def read_only_paths(course: Course, extra: list[str]) -> list[str]:

@@ -12,6 +12,7 @@ import os
 import re
 import stat
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,8 @@ import nbformat
 
 STUDENT_ID = re.compile(r"[A-Za-z0-9_@+\-][A-Za-z0-9_.@+\-]{0,99}")  # whole name: fullmatch
 TIMESTAMP_BYTES = 1024
+OTHER_FILE_BYTES = 50 * 1024**2  # a file submitted beside the notebooks, copied to autograded/
+NBGRADER_FILES = ("submission_secret.txt",)  # written by `nbgrader submit`: not the student's work
 
 
 @dataclass
@@ -35,6 +38,7 @@ class Submission:
     folder: Path
     notebooks: dict[str, SubmittedNotebook] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)  # files that are not expected notebooks
+    other_files: list[str] = field(default_factory=list)  # the other plain files, copied as nbgrader does
     problem: str | None = None  # why the whole submission is not graded
     timestamp: str | None = None  # timestamp.txt's text, read safely
     timestamp_problem: str | None = None  # why timestamp.txt was not used (graded without a time)
@@ -48,12 +52,63 @@ def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
     return zlib.crc32(student.encode()) % n == k - 1
 
 
-def parse_shard(text: str) -> tuple[int, int]:
-    """``"2/3"`` -> ``(2, 3)``."""
+def parse_shard(text: str, shards: int | None = None, env: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """``"2/3"`` -> ``(2, 3)``; ``"auto"``: this array task's share (see :func:`shard_of_array_task`)."""
+    if text.strip() == "auto":
+        return shard_of_array_task(os.environ if env is None else env, shards)
+    if shards is not None:
+        raise ValueError("--shards goes with --shard auto only: --shard K/N names the count itself")
     match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
     if not match or not 1 <= int(match[1]) <= int(match[2]):
-        raise ValueError(f"--shard takes K/N with 1 <= K <= N, e.g. 1/2, not {text!r}")
+        raise ValueError(f"--shard takes K/N with 1 <= K <= N, e.g. 1/2, or auto, not {text!r}")
     return int(match[1]), int(match[2])
+
+
+def _number(env: Mapping[str, str], name: str) -> int:
+    try:
+        return int(env[name])
+    except ValueError:
+        raise ValueError(f"${name} is {env[name]!r}, not a whole number") from None
+
+
+def shard_of_array_task(env: Mapping[str, str], shards: int | None) -> tuple[int, int]:
+    """``(k, n)`` of the array task this process runs in.
+
+    - a Kubernetes Indexed Job sets ``JOB_COMPLETION_INDEX`` (0 to completions - 1) but not the
+      count: it comes from ``--shards`` or ``JOB_COMPLETIONS``, which the Job's manifest sets
+      to its ``spec.completions``;
+    - a Slurm job array (``sbatch --array=0-3``) sets ``SLURM_ARRAY_TASK_ID``, ``_MIN``,
+      ``_STEP`` and ``_COUNT``; the task's place in the array is its share.
+    """
+    if "JOB_COMPLETION_INDEX" in env:
+        index = _number(env, "JOB_COMPLETION_INDEX")
+        given = _number(env, "JOB_COMPLETIONS") if "JOB_COMPLETIONS" in env else None
+        source = "the Kubernetes Job (JOB_COMPLETION_INDEX)"
+        if shards is None and given is None:
+            raise ValueError("--shard auto in a Kubernetes Indexed Job: the Job gives this pod's index "
+                             "(JOB_COMPLETION_INDEX) but not how many there are; pass --shards N with N the "
+                             "Job's spec.completions, or set JOB_COMPLETIONS to it in the manifest")
+    elif "SLURM_ARRAY_TASK_ID" in env:
+        task = _number(env, "SLURM_ARRAY_TASK_ID")
+        first = _number(env, "SLURM_ARRAY_TASK_MIN") if "SLURM_ARRAY_TASK_MIN" in env else 0
+        step = _number(env, "SLURM_ARRAY_TASK_STEP") if "SLURM_ARRAY_TASK_STEP" in env else 1
+        given = _number(env, "SLURM_ARRAY_TASK_COUNT") if "SLURM_ARRAY_TASK_COUNT" in env else None
+        index, source = (task - first) // max(step, 1), "the Slurm job array (SLURM_ARRAY_TASK_ID)"
+        if shards is None and given is None:
+            raise ValueError("--shard auto in a Slurm job array without SLURM_ARRAY_TASK_COUNT (Slurm older "
+                             "than 17.11?): pass --shards N, the number of tasks in the array")
+    else:
+        raise ValueError("--shard auto takes this machine's share from a Kubernetes Indexed Job "
+                         "(JOB_COMPLETION_INDEX) or a Slurm job array (SLURM_ARRAY_TASK_ID), and neither is "
+                         "set here: run it as one of the Job's pods or the array's tasks, or pass --shard K/N")
+    if shards is not None and given is not None and shards != given:
+        raise ValueError(f"--shards {shards} does not match the {given} tasks of {source}")
+    count = shards if shards is not None else given
+    if count is None or count < 1 or not 0 <= index < count:
+        raise ValueError(f"{source} makes this task number {index + 1} of {count}: use a contiguous array "
+                         f"(sbatch --array=0-{(count or 1) - 1}, or a Job with completions {count or 1}) whose "
+                         "tasks match --shards")
+    return index + 1, count
 
 
 def read_plain_file(path: Path, max_bytes: int) -> tuple[bytes | None, str | None]:
@@ -137,7 +192,10 @@ def _submission(student: str, folder: Path, notebook_names: list[str], max_bytes
         elif entry.name == "timestamp.txt":
             _read_timestamp(submission, entry)
         else:
-            submission.ignored.append(entry.name)
+            if entry.name not in NBGRADER_FILES:
+                submission.ignored.append(entry.name)
+            if not entry.name.endswith(".ipynb"):
+                submission.other_files.append(entry.name)
     for name in notebook_names:
         submission.notebooks.setdefault(
             name, SubmittedNotebook(name, folder / f"{name}.ipynb", problem="was not submitted"))
@@ -161,3 +219,47 @@ def _read_timestamp(submission: Submission, path: Path) -> None:
                                         "(no late penalty applied)")
     else:
         submission.timestamp = text
+
+
+def copy_other_files(submission: Submission, destination: Path) -> list[str]:
+    """Copy the submission's other plain files (``submission_secret.txt``, data) to ``destination``.
+
+    ``make grade`` stages them beside the notebooks; the worker's ``nbgrader autograde`` copies
+    them into ``autograded/``, from where ``generate_feedback`` and ``release_feedback`` read
+    ``submission_secret.txt``. Each is read as the notebooks are
+    (no link followed, no pipe opened, at most ``OTHER_FILE_BYTES``); folders are not copied.
+    Returns why each file left out was left out.
+    """
+    left_out = []
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in submission.other_files:
+        raw, problem = read_plain_file(submission.folder / name, OTHER_FILE_BYTES)
+        target = destination / name
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        if raw is None:
+            left_out.append(f"{name} {problem}: not copied to the graded folder")
+            continue
+        target.write_bytes(raw)
+    return left_out
+
+
+def already_graded(submission: Submission, autograded: Path) -> bool:
+    """nbgrader's rule for skipping a submission: graded before, and not submitted again since.
+
+    ``autograded`` is the student's graded folder. Every notebook must be there, and the
+    submission's ``timestamp.txt`` must not be newer than the graded copy's (when either has
+    none, the graded copy stands, as in ``nbgrader autograde`` without ``--force``).
+    """
+    from nbgrader.utils import parse_utc
+
+    if not all((autograded / f"{name}.ipynb").is_file() for name in submission.notebooks):
+        return False
+    graded_raw, _ = read_plain_file(autograded / "timestamp.txt", TIMESTAMP_BYTES)
+    if submission.timestamp is None or graded_raw is None:
+        return True
+    try:
+        graded_at = parse_utc(graded_raw.decode("utf-8").strip())
+    except (UnicodeDecodeError, ValueError, OverflowError):
+        return False  # a graded copy whose time cannot be read: grade again rather than guess
+    return not parse_utc(submission.timestamp) > graded_at

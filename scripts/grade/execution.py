@@ -1,15 +1,14 @@
-"""One submitted notebook executed in a worker process (``python -m scripts.grade.worker JOB_DIR``).
+"""One submitted notebook executed: the heart of the sandboxed Execute step (:mod:`.steps`).
 
-The worker is trusted grader code: it starts the student's kernel in the sandbox, runs the
-(sanitised) notebook cell by cell with the integrity probes around graded cells, and writes
-``result.json`` with the executed notebook and what happened. It never opens the gradebook:
-the parent process reads the result and saves the grades.
+Trusted grader code: it starts the student's kernel in the sandbox, runs the (sanitised)
+notebook cell by cell with the integrity probes around graded cells, judges the hidden
+tests, and rebuilds each test cell's outputs from the verdict. It never opens the
+gradebook: nbgrader's own steps score the notebook afterwards.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import resource
 import shutil
 import sys
@@ -24,7 +23,7 @@ from .client import CappedClient, not_run_output
 from .fresh import run_fresh
 from .hidden import DecodedData, Judge, parse_records, visible_part
 from .integrity import ProbeCells, parse_report, tagged_line
-from .kernel import LaunchPlan, SandboxedKernelManager, SandboxStartError
+from .kernel import KERNEL_NAME, LaunchPlan, SandboxedKernelManager, SandboxStartError
 from .limits import Limits
 from .sandbox import SandboxSpec
 from .text import kernel_block, kernel_text
@@ -35,7 +34,7 @@ RESPONSIVE_TIMEOUT_S = 10  # an interrupted kernel must answer within this
 
 @dataclass
 class Job:
-    """Everything a worker needs (written by the parent as ``job.json``)."""
+    """Everything the run of one notebook needs (made by :class:`.steps.SandboxedExecute`)."""
 
     job_id: str
     student: str
@@ -53,13 +52,6 @@ class Job:
     sandbox: dict | None = None
     # the hidden tests: "program" (run in a fresh sandbox), "context" and "tests" (the judge's)
     hidden: dict = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, job_dir: Path) -> Job:
-        return cls(**json.loads((job_dir / "job.json").read_text()))
-
-    def save(self) -> None:
-        (Path(self.job_dir) / "job.json").write_text(json.dumps(asdict(self)))
 
 
 @dataclass
@@ -87,13 +79,13 @@ class Result:
 class Runner:
     """Executes one notebook, with probes around its graded cells."""
 
-    def __init__(self, job: Job, notebook: nbformat.NotebookNode) -> None:
+    def __init__(self, job: Job, notebook: nbformat.NotebookNode, kernel_name: str = KERNEL_NAME) -> None:
         self.job, self.notebook = job, notebook
         self.limits = Limits(**job.limits)
         self.result = Result()
         self.probes = ProbeCells.new()
         self.tampered: list[str] = []  # once anything is found, later graded cells are void
-        self.manager = SandboxedKernelManager(self._plan())
+        self.manager = SandboxedKernelManager(self._plan(), kernel_name=kernel_name)
         self.client = CappedClient(
             notebook, self.limits.output_bytes, km=self.manager, timeout=self.limits.cell_timeout_s,
             # A lost "idle" message (zmq drops the connection on an oversized message) must
@@ -103,15 +95,14 @@ class Runner:
                               "evalue": f"the cell ran longer than {self.limits.cell_timeout_s} s",
                               "traceback": [f"CellTimeoutError: the cell ran longer than "
                                             f"{self.limits.cell_timeout_s} s and was interrupted"]},
-            allow_errors=True, kernel_name="python3", startup_timeout=STARTUP_TIMEOUT_S,
+            allow_errors=True, kernel_name=kernel_name, startup_timeout=STARTUP_TIMEOUT_S,
             # graceful: a kernel that exits is reaped, so its CPU time counts in cpu_s
             shutdown_kernel="graceful", record_timing=False)
         self.manager.shutdown_wait_time = 3.0
 
     def _plan(self) -> LaunchPlan:
         job = self.job
-        sandbox = SandboxSpec(**{**job.sandbox, "read_only": tuple(job.sandbox["read_only"])}) \
-            if job.sandbox else None
+        sandbox = sandbox_spec(job.sandbox, job.python)
         return LaunchPlan(python=job.python, job_dir=Path(job.job_dir), workdir_name=job.assignment,
                           env=job.env, limit_prefix=job.limit_prefix, bwrap=job.bwrap, sandbox=sandbox,
                           message_bytes=self.limits.message_bytes)
@@ -336,8 +327,7 @@ class Runner:
             self.result.error = f"the hidden tests' trusted setup failed: {type(error).__name__}: {error}"
             return
         program = {**hidden["program"], "tests": [t for t in hidden["program"]["tests"] if t["id"] in asked]}
-        sandbox = SandboxSpec(**{**self.job.sandbox, "read_only": tuple(self.job.sandbox["read_only"])}) \
-            if self.job.sandbox else None
+        sandbox = sandbox_spec(self.job.sandbox, self.job.python)
         run = run_fresh(python=self.job.python, job_dir=Path(self.job.job_dir), assignment=self.job.assignment,
                         env=self.job.env, limit_prefix=self.job.limit_prefix, bwrap=self.job.bwrap,
                         sandbox=sandbox, program=program, test_timeout_s=self.limits.cell_timeout_s,
@@ -424,6 +414,18 @@ def _output_text(output: nbformat.NotebookNode) -> str:
     return f"{data['text/plain']}\n" if isinstance(data, dict) and "text/plain" in data else ""
 
 
+def sandbox_spec(sandbox: dict | None, python: str) -> SandboxSpec | None:
+    """A job's sandbox (``Job.sandbox``) for its kernel and its hidden tests' fresh process.
+
+    Both start ``python`` as the grader was started, so the links on the way to it (a
+    virtual environment reached through a symbolic link) are made again inside. None: no sandbox.
+    """
+    if not sandbox:
+        return None
+    return SandboxSpec(**{**sandbox, "read_only": tuple(sandbox["read_only"]),
+                          "writable": tuple(sandbox.get("writable", ())), "links": (python,)})
+
+
 def prepare_home(job: Job) -> None:
     """Copy the files the kernel's home folder starts with into the stage folder."""
     home = Path(job.job_dir) / "stage" / "home"
@@ -434,14 +436,3 @@ def prepare_home(job: Job) -> None:
     (home / job.assignment).mkdir(parents=True, exist_ok=True)
     if job.bwrap is None:  # no sandbox: the home folder is a plain folder of the job
         shutil.copytree(home, Path(job.job_dir) / "home")
-
-
-def main(job_dir: str) -> None:
-    job = Job.load(Path(job_dir))
-    notebook = nbformat.read(Path(job_dir) / "notebook.ipynb", as_version=4)
-    prepare_home(job)
-    runner = Runner(job, notebook)
-    result = runner.run()
-    nbformat.write(notebook, Path(job_dir) / "executed.ipynb")
-    (Path(job_dir) / "result.json").write_text(json.dumps(asdict(result)))
-

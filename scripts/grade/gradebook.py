@@ -1,16 +1,19 @@
-"""The gradebook side, run by the parent process only: it is the only writer.
+"""The gradebook side, in trusted grader processes only (never the student's kernel).
 
-Before a notebook runs, its nbgrader cells are reset from the gradebook (metadata, and the
-source of every locked cell: the tests with their hidden part), whatever the student did to
-them. After it ran, nbgrader's own preprocessors score it and save the grades, and the
-graded notebook goes to ``autograded/`` for ``nbgrader generate_feedback``.
+What the gradebook knows about an assignment (its trusted cells, the roster), the metadata
+reset of every nbgrader cell before a notebook runs (:class:`RestoreTrustedMetadata`, a
+step of nbgrader's sanitize pipeline), and the grades of a notebook that could not run at
+all, scored by nbgrader's own preprocessors with the course's configuration and written to
+``autograded/`` for ``nbgrader generate_feedback``.
 """
 
 from __future__ import annotations
 
 import copy
+import shutil
 import tempfile
 import time
+from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import Preprocessor
@@ -19,12 +22,7 @@ from nbgrader.converters import GenerateAssignment, NbGraderException
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import (
     AssignLatePenalties,
-    CheckCellMetadata,
-    ClearOutput,
-    DeduplicateIds,
     LimitOutput,
-    OverwriteCells,
-    OverwriteKernelspec,
     SaveAutoGrades,
 )
 from nbgrader.utils import determine_grade, parse_utc
@@ -123,15 +121,6 @@ class GradebookWriter:
             else:
                 gradebook.update_or_create_submission(self.assignment, student)
 
-    def sanitize(self, student: str, name: str, notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-        """The submitted notebook with outputs cleared and every nbgrader cell reset from the gradebook."""
-        notebook = copy.deepcopy(notebook)
-        resources = self.resources(student, name)
-        for preprocessor in (ClearOutput(), DeduplicateIds(), OverwriteKernelspec(),
-                             RestoreTrustedMetadata(self.trusted[name]), OverwriteCells(), CheckCellMetadata()):
-            notebook, resources = preprocessor.preprocess(notebook, resources)
-        return notebook
-
     def missing_graded_cells(self, name: str, notebook: nbformat.NotebookNode) -> list[str]:
         present = {c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells}
         return [gid for gid in self.trusted[name].graded_ids if gid not in present]
@@ -144,37 +133,55 @@ class GradebookWriter:
             cell.outputs = [not_run_output(f"the test cell {grade_id} was deleted from the submitted notebook")]
             notebook.cells.append(cell)
 
-    def save(self, student: str, name: str, notebook: nbformat.NotebookNode,
-             timestamp_text: str | None = None) -> tuple[float, float]:
-        """Score ``notebook`` with nbgrader's rules, save the grades, write the autograded copy.
+    def save(self, student: str, name: str, notebook: nbformat.NotebookNode) -> tuple[float, float]:
+        """Score a notebook that could not run with nbgrader's steps, save it, write its autograded copy.
 
+        The steps (LimitOutput, SaveAutoGrades, AssignLatePenalties) get the course's config.
         Returns:
             (score, max score) of the notebook's autograded cells; written answers are scored
             by hand later (an untouched one already scores 0, as nbgrader does).
         """
         resources = self.resources(student, name)
-        for preprocessor in (LimitOutput(), SaveAutoGrades(), AssignLatePenalties(parent=None)):
+        config = self.course.config
+        for preprocessor in (LimitOutput(config=config), SaveAutoGrades(config=config),
+                             AssignLatePenalties(config=config)):
             notebook, resources = preprocessor.preprocess(notebook, resources)
-        self._write_autograded(student, name, notebook, timestamp_text)
-        score = sum(determine_grade(cell)[0] or 0 for cell in notebook.cells
-                    if cell.metadata.get("nbgrader", {}).get("grade"))
-        return score, self.trusted[name].autograded_max_score
-
-    def _write_autograded(self, student: str, name: str, notebook: nbformat.NotebookNode,
-                          timestamp_text: str | None) -> None:
-        folder = self.course.folder("autograded") / student / self.assignment
+        folder = self.autograded_folder(student)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.ipynb"
         if path.exists() or path.is_symlink():
             path.unlink()
         nbformat.write(notebook, path)
         path.chmod(0o444)  # as nbgrader leaves autograded files
-        (folder / "timestamp.txt").unlink(missing_ok=True)
-        if timestamp_text:  # read once, safely, by discovery: the submitted file is never reopened
-            (folder / "timestamp.txt").write_text(timestamp_text)
+        score = sum(determine_grade(cell)[0] or 0 for cell in notebook.cells
+                    if cell.metadata.get("nbgrader", {}).get("grade"))
+        return score, self.trusted[name].autograded_max_score
+
+    def autograded_folder(self, student: str) -> Path:
+        return self.course.folder("autograded") / student / self.assignment
+
+    def copy_submission_files(self, student: str, staged: Path) -> None:
+        """The staged submission's plain files (timestamp.txt, submission_secret.txt, the student's
+        other files: read safely by the parent) into autograded/, as nbgrader does.
+
+        ``nbgrader release_feedback`` needs the secret; where the worker's nbgrader already
+        copied them this writes the same bytes.
+        """
+        folder = self.autograded_folder(student)
+        folder.mkdir(parents=True, exist_ok=True)
+        for source in sorted(staged.iterdir()):
+            if source.suffix == ".ipynb" or not source.is_file():
+                continue
+            target = folder / source.name
+            if target.is_symlink() or target.is_file():
+                target.unlink()
+            shutil.copyfile(source, target)
 
     def scores(self, student: str) -> dict[str, tuple[float, float]]:
-        """(score, max) of each notebook as the gradebook now holds it (manual grades included)."""
+        """(score, max) of each notebook as the gradebook now holds it (manual grades included).
+
+        The score is net of the late penalty, as ``nbgrader export`` writes it.
+        """
         found = {}
         with self._open() as gradebook:
             for name in self.trusted:
@@ -182,5 +189,6 @@ class GradebookWriter:
                     submitted = gradebook.find_submission_notebook(name, self.assignment, student)
                 except MissingEntry:
                     continue
-                found[name] = (submitted.score, submitted.max_score)
+                penalty = submitted.late_submission_penalty or 0.0
+                found[name] = (max(0.0, submitted.score - penalty), submitted.max_score)
         return found

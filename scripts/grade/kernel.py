@@ -1,4 +1,4 @@
-"""A jupyter kernel manager that starts the student's kernel inside the sandbox.
+"""The student's kernel inside the sandbox: a jupyter kernel provisioner and its kernel manager.
 
 The kernel talks zmq over unix sockets (``transport = "ipc"``) that it creates in its own
 ``/run/kernel``; the grader reaches them through ``/proc/<sandbox pid>/root``. TCP would
@@ -25,7 +25,10 @@ from pathlib import Path
 
 import zmq
 import zmq.asyncio
+from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
+from traitlets import default
 
 from .sandbox import (
     SANDBOX_HOME,
@@ -69,24 +72,141 @@ def _limited_context(message_bytes: int) -> zmq.asyncio.Context:
     return context
 
 
+KERNEL_NAME = "ssl-lab-sandboxed"  # the kernelspec that names the provisioner below
+PROVISIONER_NAME = "ssl-lab-sandbox"  # its entry point in jupyter_client.kernel_provisioners
+KERNELSPECS = Path(__file__).resolve().parent / "kernelspecs"
+
+
+class SandboxProvisioner(LocalProvisioner):
+    """A ``jupyter_client`` kernel provisioner: the kernel runs in the sandbox, under the limits.
+
+    Registered as ``ssl-lab-sandbox`` (entry point group ``jupyter_client.kernel_provisioners``)
+    and named by the ``ssl-lab-sandboxed`` kernelspec. Its kernel manager must be a
+    :class:`SandboxedKernelManager`, which carries the :class:`LaunchPlan` the trusted grader
+    made (mounts, limits, environment): a kernel started any other way is refused.
+    """
+
+    async def pre_launch(self, **kwargs):
+        km = self.parent
+        if not isinstance(km, SandboxedKernelManager):
+            raise SandboxStartError(
+                f"the {KERNEL_NAME} kernel is started by the course's grader only (nbgrader autograde, the "
+                "formgrader, make grade), which gives it its sandbox and limits; use python3 to work")
+        return await super().pre_launch(**kwargs)
+
+    async def launch_kernel(self, cmd: list[str], **kwargs):
+        km: SandboxedKernelManager = self.parent
+        plan = km.plan
+        process = self._launch_unsandboxed(km) if plan.bwrap is None else self._launch_sandboxed(km)
+        km.process = process
+        # the parent kills this group if the worker itself must be killed (time limit)
+        (plan.job_dir / "kernel.pgid").write_text(str(os.getpgid(process.pid)))
+        self.process, self.pid, self.pgid = process, process.pid, os.getpgid(process.pid)
+        threading.Thread(target=km.drain, args=(process.stdout,), daemon=True).start()
+        self.connection_info = {**self.connection_info, "ip": km.ip}
+        return self.connection_info
+
+    def _kernel_connection(self, km: SandboxedKernelManager, socket_prefix: str) -> Path:
+        info = json.loads(Path(km.connection_file).read_text())
+        info.update(transport="ipc", ip=socket_prefix)
+        path = km.plan.stage / "kernel.json"
+        path.write_text(json.dumps(info))
+        return path
+
+    @staticmethod
+    def _kernel_argv(plan: LaunchPlan, connection_file: str) -> list[str]:
+        return [plan.python, "-m", "ipykernel_launcher", "-f", connection_file,
+                "--HistoryManager.hist_file=:memory:"]
+
+    def _launch_sandboxed(self, km: SandboxedKernelManager) -> subprocess.Popen:
+        plan = km.plan
+        self._kernel_connection(km, f"{SANDBOX_SOCKETS}/kernel")
+        workdir = f"{SANDBOX_HOME}/{plan.workdir_name}"
+        kernel = self._kernel_argv(plan, f"{SANDBOX_STAGE}/kernel.json")
+        read_end, write_end = os.pipe()
+        argv = [*plan.limit_prefix, *bwrap_argv(plan.bwrap, plan.sandbox, plan.stage, plan.workdir_name,
+                                               write_end), *startup_command(kernel, SANDBOX_HOME, workdir)]
+        try:
+            process = subprocess.Popen(argv, env=plan.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(write_end,))
+        finally:
+            os.close(write_end)
+        info = _read_info(read_end, process)
+        km.sandbox_pid = info["child-pid"]
+        km.ip = str(self._pin_sockets(km, process))
+        return process
+
+    def _pin_sockets(self, km: SandboxedKernelManager, process: subprocess.Popen) -> Path:
+        """Open the kernel's sockets once, without following links; the prefix to connect through.
+
+        Each ``<job>/pinned/kernel-<port>`` is a link, in the grader's own folder, to
+        ``/proc/<grader>/fd/<n>``: an ``O_PATH`` descriptor of the socket the kernel bound.
+        """
+        root = f"/proc/{km.sandbox_pid}/root"
+        parts = [*SANDBOX_SOCKETS.strip("/").split("/")]
+        pinned = km.plan.job_dir / "pinned"
+        pinned.mkdir(exist_ok=True)
+        deadline = time.monotonic() + SANDBOX_START_TIMEOUT_S
+        for port in (km.shell_port, km.iopub_port, km.stdin_port, km.control_port, km.hb_port):
+            while (fd := open_socket_nofollow(root, [*parts, f"kernel-{port}"])) is None:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SandboxStartError(f"the kernel did not create its sockets within {SANDBOX_START_TIMEOUT_S} s")
+                time.sleep(0.05)
+            km.pinned_fds.append(fd)
+            link = pinned / f"kernel-{port}"
+            link.unlink(missing_ok=True)
+            link.symlink_to(f"/proc/{os.getpid()}/fd/{fd}")
+        return pinned / "kernel"
+
+    def _launch_unsandboxed(self, km: SandboxedKernelManager) -> subprocess.Popen:
+        plan = km.plan
+        home = plan.job_dir / "home"
+        sockets = plan.job_dir / "sockets"
+        sockets.mkdir()
+        connection = self._kernel_connection(km, str(sockets / "kernel"))
+        km.ip = str(sockets / "kernel")
+        env = {**plan.env, "HOME": str(home)}
+        return subprocess.Popen([*plan.limit_prefix, *self._kernel_argv(plan, str(connection))], env=env,
+                                cwd=home / plan.workdir_name, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+
+
 class SandboxedKernelManager(AsyncKernelManager):
-    """Starts ``python -m ipykernel_launcher`` under the limits, in the sandbox."""
+    """The kernel manager of a graded notebook: the ``ssl-lab-sandboxed`` kernel, with its plan.
+
+    Its kernelspec (``kernelspecs/ssl-lab-sandboxed``, also installed with the course) names
+    :class:`SandboxProvisioner`, which starts the kernel as :attr:`plan` says.
+    """
 
     def __init__(self, plan: LaunchPlan, **kwargs) -> None:
         context = _limited_context(plan.message_bytes)
-        super().__init__(kernel_name="python3", transport="ipc", context=context, **kwargs)
+        kwargs.setdefault("kernel_name", KERNEL_NAME)
+        super().__init__(transport="ipc", context=context, **kwargs)
         self.plan = plan
         (plan.job_dir / "unused").mkdir(parents=True, exist_ok=True)
         self.ip = str(plan.job_dir / "unused" / "kernel")  # only picks the socket numbers
         self.connection_file = str(plan.job_dir / "connection-grader.json")
-        # A signal to bubblewrap's process group does not reach the kernel in its own pid
-        # namespace; an interrupt_request on the control channel does.
-        self.kernel_spec.interrupt_mode = "message"
         self._log: deque[bytes] = deque()
         self._log_size = 0
         self.sandbox_pid: int | None = None
         self.process: subprocess.Popen | None = None  # kept after nbclient drops the provisioner
         self.pinned_fds: list[int] = []  # the kernel's sockets, opened once (see _pin_sockets)
+
+    @default("kernel_spec_manager")
+    def _kernel_spec_manager_default(self) -> KernelSpecManager:
+        # the course's own kernelspec first, whether or not it was installed in share/jupyter
+        manager = KernelSpecManager(parent=self)
+        manager.kernel_dirs = [str(KERNELSPECS), *manager.kernel_dirs]
+        return manager
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+        # a kernelspec that names another provisioner would start the kernel unsandboxed
+        if not isinstance(self.provisioner, SandboxProvisioner):
+            raise SandboxStartError(
+                f"the kernelspec {self.kernel_name!r} does not start kernels through the {PROVISIONER_NAME} "
+                f"provisioner (it names {type(self.provisioner).__name__}): grade with the {KERNEL_NAME} "
+                "kernel (c.SandboxedExecute.kernel_name)")
+        await super()._async_launch_kernel(kernel_cmd, **kw)
 
     def client(self, **kwargs):
         kwargs.setdefault("context", _limited_context(self.plan.message_bytes))
@@ -97,84 +217,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         """The last bytes the kernel (and bubblewrap) wrote to stdout/stderr."""
         return b"".join(self._log).decode("utf-8", "replace")
 
-    def _kernel_connection(self, socket_prefix: str) -> Path:
-        info = json.loads(Path(self.connection_file).read_text())
-        info.update(transport="ipc", ip=socket_prefix)
-        path = self.plan.stage / "kernel.json"
-        path.write_text(json.dumps(info))
-        return path
-
-    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
-        plan = self.plan
-        if plan.bwrap is None:
-            process = self._launch_unsandboxed()
-        else:
-            process = self._launch_sandboxed()
-        self.process = process
-        # the parent kills this group if the worker itself must be killed (time limit)
-        (plan.job_dir / "kernel.pgid").write_text(str(os.getpgid(process.pid)))
-        self.provisioner.process = process
-        self.provisioner.pid = process.pid
-        self.provisioner.pgid = os.getpgid(process.pid)
-        threading.Thread(target=self._drain, args=(process.stdout,), daemon=True).start()
-
-    def _kernel_argv(self, connection_file: str) -> list[str]:
-        return [self.plan.python, "-m", "ipykernel_launcher", "-f", connection_file,
-                "--HistoryManager.hist_file=:memory:"]
-
-    def _launch_sandboxed(self) -> subprocess.Popen:
-        plan = self.plan
-        self._kernel_connection(f"{SANDBOX_SOCKETS}/kernel")
-        workdir = f"{SANDBOX_HOME}/{plan.workdir_name}"
-        kernel = self._kernel_argv(f"{SANDBOX_STAGE}/kernel.json")
-        read_end, write_end = os.pipe()
-        argv = [*plan.limit_prefix, *bwrap_argv(plan.bwrap, plan.sandbox, plan.stage, plan.workdir_name,
-                                               write_end), *startup_command(kernel, SANDBOX_HOME, workdir)]
-        try:
-            process = subprocess.Popen(argv, env=plan.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(write_end,))
-        finally:
-            os.close(write_end)
-        info = _read_info(read_end, process)
-        self.sandbox_pid = info["child-pid"]
-        self.ip = str(self._pin_sockets(process))
-        return process
-
-    def _pin_sockets(self, process: subprocess.Popen) -> Path:
-        """Open the kernel's sockets once, without following links; the prefix to connect through.
-
-        Each ``<job>/pinned/kernel-<port>`` is a link, in the grader's own folder, to
-        ``/proc/<grader>/fd/<n>``: an ``O_PATH`` descriptor of the socket the kernel bound.
-        """
-        root = f"/proc/{self.sandbox_pid}/root"
-        parts = [*SANDBOX_SOCKETS.strip("/").split("/")]
-        pinned = self.plan.job_dir / "pinned"
-        pinned.mkdir(exist_ok=True)
-        deadline = time.monotonic() + SANDBOX_START_TIMEOUT_S
-        for port in (self.shell_port, self.iopub_port, self.stdin_port, self.control_port, self.hb_port):
-            while (fd := open_socket_nofollow(root, [*parts, f"kernel-{port}"])) is None:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SandboxStartError(f"the kernel did not create its sockets within {SANDBOX_START_TIMEOUT_S} s")
-                time.sleep(0.05)
-            self.pinned_fds.append(fd)
-            link = pinned / f"kernel-{port}"
-            link.unlink(missing_ok=True)
-            link.symlink_to(f"/proc/{os.getpid()}/fd/{fd}")
-        return pinned / "kernel"
-
-    def _launch_unsandboxed(self) -> subprocess.Popen:
-        plan = self.plan
-        home = plan.job_dir / "home"
-        sockets = plan.job_dir / "sockets"
-        sockets.mkdir()
-        connection = self._kernel_connection(str(sockets / "kernel"))
-        self.ip = str(sockets / "kernel")
-        env = {**plan.env, "HOME": str(home)}
-        return subprocess.Popen([*plan.limit_prefix, *self._kernel_argv(str(connection))], env=env,
-                                cwd=home / plan.workdir_name, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def _drain(self, stream) -> None:
+    def drain(self, stream) -> None:
         """Keep the last LOG_TAIL_BYTES the kernel writes, however much that is."""
         for chunk in iter(lambda: stream.read1(65536), b""):
             self._log.append(chunk)

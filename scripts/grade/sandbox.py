@@ -4,7 +4,11 @@ Inside, the kernel sees:
 
 - the operating system's programs and libraries (``/usr``, a few files of ``/etc``), the
   Python installation and environment, the course package ``lab_utils`` and the data
-  caches, all read-only, at the paths they have outside;
+  caches, all read-only, at the paths they have outside; the symbolic links on the way to
+  the interpreter (a virtual environment reached through a link) are made again inside;
+- over the data cache, a writable layer of its own that vanishes with the sandbox: the
+  cached files stay read-only, and what the kernel adds (an archive decoded into ``.npz``
+  on a machine whose cache is empty) is written to a size-limited tmpfs, never outside;
 - its home folder ``/home/student`` (the working folder ``/home/student/<assignment>``
   holding a copy of the notebooks), ``/tmp`` and ``/dev/shm``: size-limited tmpfs
   mounts that vanish with the sandbox;
@@ -20,8 +24,10 @@ bubblewrap needs unprivileged user namespaces (or root).
 from __future__ import annotations
 
 import glob
+import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +37,9 @@ SANDBOX_SOCKETS = "/run/kernel"  # the kernel binds its zmq sockets here
 ETC_FILES = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf",
              "hosts", "localtime", "fonts", "alternatives", "ssl", "mime.types", "matplotlibrc"]
 TOP_LEVEL_LINKS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"]
+OWN_FOLDERS = ("/home", "/tmp", "/run", "/dev", "/proc")  # the sandbox's own mounts
+MAX_LINKS = 40  # as the kernel's own limit on links followed while resolving one path
+DEFAULT_WRITABLE_BYTES = 2 * 1024**3  # the decoded data sets of the largest notebook fit
 
 HOW_TO_GET_A_SANDBOX = """\
 Student code must run in a sandbox, and none can be made here:
@@ -61,6 +70,12 @@ class SandboxSpec:
     read_only: tuple[str, ...]  # absolute paths, mounted at the same place
     disk_bytes: int
     extra_env: dict[str, str] = field(default_factory=dict)
+    # folders (among the read-only ones) the kernel may add files to, in a layer of its own
+    writable: tuple[str, ...] = ()
+    writable_bytes: int = DEFAULT_WRITABLE_BYTES  # size of each such layer
+    # paths used inside as they are written outside: the interpreter the kernel is started
+    # with is the grader's own, possibly reached through symbolic links
+    links: tuple[str, ...] = (sys.executable,)
 
 
 def check_bubblewrap(bwrap: str = "bwrap") -> str:
@@ -121,9 +136,76 @@ def bwrap_argv(bwrap: str, spec: SandboxSpec, stage: Path, workdir_name: str, in
              "--ro-bind", str(stage), SANDBOX_STAGE]
     for path in spec.read_only:
         args += ["--ro-bind", path, path]
+    for path in spec.writable:
+        args += writable_layer(path, spec.writable_bytes)
+    args += link_mounts(spec.links, [*spec.read_only, "/usr", "/etc", "/proc", "/dev"])
     for device in sorted(glob.glob("/dev/nvidia*")):  # the GPU, for PROFILE=gpu on a CUDA machine
         args += ["--dev-bind", device, device]
     args += ["--chdir", "/", "--info-fd", str(info_fd)]
+    return args
+
+
+def writable_layer(folder: str, size_bytes: int) -> list[str]:
+    """bubblewrap words that put a writable tmpfs at ``folder``, holding its files read-only.
+
+    Every folder under it is made again in the tmpfs (so new files can go anywhere) and
+    every file is bound read-only at its place: the kernel reads what is cached, adds what
+    is missing, and nothing it writes reaches the folder outside. (bubblewrap 0.8, the
+    version of current Debian and Ubuntu LTS, has no overlay mounts.)
+    """
+    root = Path(folder)
+    args = ["--size", str(size_bytes), "--tmpfs", folder]
+    for top, dirs, files in os.walk(root):  # links are not followed: a linked entry is bound as it is
+        dirs.sort()
+        for name in dirs:
+            inside = Path(top) / name
+            args += ["--ro-bind", str(inside), str(inside)] if inside.is_symlink() else ["--dir", str(inside)]
+        dirs[:] = [d for d in dirs if not (Path(top) / d).is_symlink()]
+        for name in sorted(files):
+            args += ["--ro-bind", str(Path(top) / name), str(Path(top) / name)]
+    return args
+
+
+def symbolic_links(path: str) -> list[tuple[str, str]]:
+    """Every symbolic link met while resolving ``path``, as ``(where, what it holds)``, in order."""
+    found: list[tuple[str, str]] = []
+    current = Path(os.path.abspath(path))
+    for _ in range(MAX_LINKS):
+        prefix = Path("/")
+        for index, part in enumerate(current.parts[1:], start=1):
+            prefix = prefix / part
+            if prefix.is_symlink():
+                target = os.readlink(prefix)
+                found.append((str(prefix), target))
+                rest = current.parts[index + 1:]
+                current = Path(os.path.normpath(prefix.parent / target)).joinpath(*rest)
+                break
+        else:
+            return found
+    raise ValueError(f"{path} goes through more than {MAX_LINKS} symbolic links")
+
+
+def link_mounts(paths: tuple[str, ...] | list[str], visible: list[str]) -> list[str]:
+    """bubblewrap words that make again the symbolic links on the way to each of ``paths``.
+
+    The sandbox mounts resolved folders; a kernel started as ``/srv/venv/bin/python`` where
+    ``/srv/venv`` links to ``/opt/envs/course`` needs the link too (Python finds its virtual
+    environment from the path it was started with). Links inside a mounted folder
+    (``visible``) are there already.
+    """
+    args: list[str] = []
+    made: set[str] = set()
+    for path in paths:
+        for where, target in symbolic_links(path):
+            if where in OWN_FOLDERS:
+                raise SandboxUnavailable(
+                    f"{path} goes through the symbolic link {where}, a folder the sandbox makes its own: "
+                    f"start the grader with the interpreter's resolved folder, "
+                    f"{os.path.realpath(os.path.dirname(path))}/{os.path.basename(path)}")
+            shown = any(Path(where).is_relative_to(folder) for folder in visible)
+            if not shown and where not in made and where.strip("/") not in TOP_LEVEL_LINKS:
+                args += ["--symlink", target, where]
+                made.add(where)
     return args
 
 

@@ -35,7 +35,7 @@ class WorkerOutcome:
 
 
 def run_worker(job_dir: Path, time_limit_s: float) -> WorkerOutcome:
-    """Run ``python -m scripts.grade.worker job_dir`` and wait at most ``time_limit_s``."""
+    """Run ``python -m scripts.grade.worker job_dir`` (one student) and wait at most ``time_limit_s``."""
     start = time.monotonic()
     log = open(job_dir / "worker.log", "wb")
     process = subprocess.Popen([sys.executable, "-m", "scripts.grade.worker", str(job_dir)],
@@ -60,8 +60,8 @@ def run_worker(job_dir: Path, time_limit_s: float) -> WorkerOutcome:
 
 def _kill_job(process: subprocess.Popen, job_dir: Path) -> None:
     """Kill the worker's process group and the kernel's (bubblewrap would follow the worker anyway)."""
-    kernel = job_dir / "kernel.pgid"
-    groups = [process.pid] + ([int(kernel.read_text())] if kernel.is_file() else [])
+    # each notebook's job folder (under the worker's) holds its kernel's process group
+    groups = [process.pid] + [int(path.read_text()) for path in job_dir.glob("*/kernel.pgid")]
     for pgid in groups:
         try:
             os.killpg(pgid, signal.SIGKILL)

@@ -60,6 +60,7 @@ class RunInfo:
     limits: str
     db: str
     wall_s: float = 0.0
+    skipped: list[str] = field(default_factory=list)  # graded before, unchanged since
 
 
 def _cut(text: str, width: int) -> str:
@@ -93,6 +94,12 @@ def render(info: RunInfo, outcomes: list[StudentOutcome]) -> str:
     if refused:
         lines += ["", "Not graded (nothing written to the gradebook):",
                   *[f"  {kernel_text(o.student)}: {kernel_text(o.not_graded, 600)}" for o in refused]]
+    if info.skipped:
+        names = kernel_text(", ".join(info.skipped[:20]) + (f" and {len(info.skipped) - 20} more"
+                                                            if len(info.skipped) > 20 else ""), 600)
+        lines += ["", f"Skipped {len(info.skipped)} submission(s) graded before and not submitted again since "
+                      f"(their autograded copy is as new as timestamp.txt): {names}. "
+                      "Grade them again with --force (GRADE_ARGS=--force)."]
     rate = len(outcomes) / info.wall_s * 60 if info.wall_s else 0.0
     cpus = [n.cpu_s for o in graded for n in o.notebooks.values() if n.cpu_s is not None]
     cpu = f", kernels' CPU time {sum(cpus):.0f} s" if cpus else ""

@@ -4,6 +4,7 @@ cannot drift apart."""
 
 from __future__ import annotations
 
+import copy
 import re
 import string
 import tomllib
@@ -16,6 +17,7 @@ from .config import ROOT, ReleaseConfig
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Extras of this repository that students do not get (tests, grading, instructor scripts).
 INSTRUCTOR_EXTRAS = ("test",)
+STUDENT_PACKAGES = ("lab_utils",)  # ssl_lab_grading (the grading sandbox) stays here
 _PACKAGE_LINE = re.compile(r"^\s*-\s*([A-Za-z0-9_.\-]+)")
 
 
@@ -72,8 +74,12 @@ def student_pyproject(pyproject: dict, config: ReleaseConfig) -> str:
         if extra not in INSTRUCTOR_EXTRAS
     }
     project["urls"] = {"Repository": config.url, "Release": f"{config.url}/tree/{config.ref}"}
+    project.pop("entry-points", None)  # the grading sandbox's provisioner: instructor side only
+    setuptools = copy.deepcopy(pyproject["tool"]["setuptools"])
+    find = setuptools["packages"]["find"]
+    find["include"] = [name for name in find["include"] if name.split(".")[0] in STUDENT_PACKAGES]
     document = {"build-system": pyproject["build-system"], "project": project,
-                "tool": {"setuptools": pyproject["tool"]["setuptools"]}}
+                "tool": {"setuptools": setuptools}}
     header = ["# The course's helper package lab_utils and what the notebooks need.",
               '#   pip install -e ".[labs]"    (Colab installs it from its first cell)', ""]
     blocks = [block for name, table in document.items() for block in _toml_tables(name, table)]
