@@ -45,7 +45,7 @@ grade: $(STAMP)  ## grade every submission of ASSIGNMENT, sandboxed and in paral
 	$(BIN)/python -m scripts.grade $(ASSIGNMENT) --profile $(or $(PROFILE),smoke) $(if $(WORKERS),--workers $(WORKERS)) $(if $(STUDENTS),--students $(STUDENTS)) $(GRADE_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check lab_utils tests scripts conftest.py ssl_lab.py
+	$(BIN)/ruff check lab_utils ssl_lab_grading tests scripts conftest.py ssl_lab.py
 
 install: $(STAMP)
 
