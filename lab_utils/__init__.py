@@ -5,6 +5,9 @@ plots, checks) and never an exercise's answer.
 """
 
 from . import mps_fallback  # noqa: F401  (first: it sets a variable torch reads when it loads)
+
+# isort: split
+from . import keras_dry_run  # noqa: F401  (lab_utils.keras_dry_run.keras_callbacks in 02b)
 from .datasets import ImageSet, load_cifar10, load_digits, load_mnist, stratified_indices
 from .evaluation import (
     extract_features,

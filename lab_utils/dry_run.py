@@ -10,14 +10,11 @@ one. The numbers such a run prints mean nothing, and it says so.
 
 from __future__ import annotations
 
-import math
 import os
-import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 
@@ -131,17 +128,6 @@ def add_inference(planned_batches: int, batch_flops: float) -> None:
     costs.inference_flops += planned_batches * batch_flops
 
 
-def record_costs() -> None:
-    """Write the running totals as metrics of the current notebook (after lab_utils.setup)."""
-    from .results import record
-    from .runtime import current_run
-
-    if current_run() is None:
-        return
-    for name, value in asdict(costs).items():
-        record(f"dry_run_{name}", float(value), quiet=True)
-
-
 @contextmanager
 def flop_counter() -> Iterator[list[float]]:
     """Count the floating-point operations of what runs inside (matrix products and convolutions)."""
@@ -151,51 +137,3 @@ def flop_counter() -> Iterator[list[float]]:
     with FlopCounterMode(display=False) as counter:
         yield result
     result[0] = float(counter.get_total_flops())
-
-
-# --------------------------------------------------------------------------- Keras
-def keras_forward_flops(model: Any) -> float:
-    """Floating-point operations of one example through a built Keras model's conv and dense layers."""
-    flops = 0.0
-    for layer in model.layers:
-        kernel = getattr(layer, "kernel", None)
-        if kernel is None:
-            continue
-        output_positions = math.prod(layer.output.shape[1:-1])  # 1 for a dense layer
-        flops += 2.0 * output_positions * math.prod(kernel.shape)
-    return flops
-
-
-def keras_callbacks(batch_size: int) -> list:
-    """Callbacks for ``model.fit``: in a dry run, stop after the capped number of batches and
-    account for the loop's planned cost (:data:`costs`); otherwise no callback at all.
-
-    Args:
-        batch_size: the examples per batch the ``fit`` call uses.
-    """
-    if not active():
-        return []
-    import keras  # imported here: only notebook 02b trains with Keras
-
-    class DryRunStop(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.done, self.started = 0, time.perf_counter()
-            planned = self.params["epochs"] * self.params["steps"]
-            activations = sum(4 * batch_size * math.prod(layer.output.shape[1:])
-                              for layer in self.model.layers)
-            parameters = sum(4 * math.prod(weight.shape) for weight in self.model.trainable_weights)
-            add_training_loop(planned, 3 * batch_size * keras_forward_flops(self.model), activations,
-                              parameters)
-            if planned > max_steps():
-                notice(f"Keras training stops after {max_steps()} batches")
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.done += 1
-            if self.done >= max_steps():
-                self.model.stop_training = True
-
-        def on_train_end(self, logs=None):
-            costs.capped_seconds += time.perf_counter() - self.started
-            record_costs()
-
-    return [DryRunStop()]

@@ -23,6 +23,7 @@ from torch import nn
 from . import dry_run
 from .datasets import stratified_indices
 from .precision import precision_for
+from .results import record_dry_run_costs
 
 ArrayLike = np.ndarray | torch.Tensor
 Probe = Callable[[ArrayLike, ArrayLike, ArrayLike, ArrayLike], float]
@@ -79,7 +80,7 @@ def extract_features(
         features = features.repeat(-(-len(inputs) // len(features)), 1)[: len(inputs)]
     if dry_run.active():
         dry_run.costs.capped_seconds += time.perf_counter() - started
-        dry_run.record_costs()
+        record_dry_run_costs()
     return features
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +21,15 @@ def results_file(notebook: str, profile: str) -> Path:
     """
     suffix = "-dryrun" if dry_run.active() else ""
     return results_dir() / f"{notebook}.{profile}{suffix}.json"
+
+
+def record_dry_run_costs() -> None:
+    """Write a dry run's running cost totals (:data:`lab_utils.dry_run.costs`) as metrics of the
+    current notebook, ``dry_run_<total>``; nothing before :func:`lab_utils.setup`."""
+    if current_run() is None:
+        return
+    for name, value in asdict(dry_run.costs).items():
+        record(f"dry_run_{name}", float(value), quiet=True)
 
 
 def record(name: str, value: float, quiet: bool = False) -> float:

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from . import dry_run, resume
 from .precision import precision_for
-from .results import metric_slug, record
+from .results import metric_slug, record, record_dry_run_costs
 from .runtime import current_run
 
 LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor | None], torch.Tensor]
@@ -155,7 +155,7 @@ def train(
     model.eval()
     if dry_run.active():
         dry_run.costs.capped_seconds += time.perf_counter() - started_training
-        dry_run.record_costs()
+        record_dry_run_costs()
     return history
 
 

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 import lab_utils
-from lab_utils import dry_run, feature_cache
+from lab_utils import dry_run, feature_cache, keras_dry_run
 from lab_utils.results import results_file
 
 
@@ -103,7 +103,7 @@ def test_a_dry_run_never_touches_the_feature_cache(two_steps, tmp_path, monkeypa
 
 def test_keras_training_gets_no_callback_outside_a_dry_run(monkeypatch):
     monkeypatch.delenv(dry_run.MAX_STEPS_ENV_VAR, raising=False)
-    assert dry_run.keras_callbacks(batch_size=32) == []
+    assert keras_dry_run.keras_callbacks(batch_size=32) == []
 
 
 def test_a_keras_fit_stops_after_the_cap_and_its_planned_cost_is_counted(two_steps, monkeypatch):
@@ -117,10 +117,10 @@ def test_a_keras_fit_stops_after_the_cap_and_its_planned_cost_is_counted(two_ste
     seen = []
     stop = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(batch))
     model.fit(np.zeros((320, 8, 8, 1)), np.zeros(320), batch_size=32, epochs=5, verbose=0,
-              callbacks=[*dry_run.keras_callbacks(batch_size=32), stop])
+              callbacks=[*keras_dry_run.keras_callbacks(batch_size=32), stop])
     assert len(seen) == 2, "two batches, then training stops"
     conv = 2 * 6 * 6 * (3 * 3 * 1 * 4)          # 6x6 outputs, a 3x3x1x4 kernel
     dense = 2 * (6 * 6 * 4 * 2)
-    assert dry_run.keras_forward_flops(model) == conv + dense
+    assert keras_dry_run.keras_forward_flops(model) == conv + dense
     assert dry_run.costs.train_steps == 5 * 10
     assert dry_run.costs.train_flops == 50 * 3 * 32 * (conv + dense)
