@@ -203,33 +203,25 @@ class Runner:
             self.result.stopped = self.result.stopped or f"the kernel failed: {type(error).__name__}: {error}"
 
     def _run_each_cell(self) -> None:
+        # The notebook's time in all is enforced here, on every grading path (make grade,
+        # nbgrader autograde, the formgrader), so that the cells graded before it ran out keep
+        # their points; make grade's worker limit is only the backstop.
+        deadline = time.monotonic() + self.limits.submission_timeout_s
         for index, cell in enumerate(self.notebook.cells):
             if cell.cell_type != "code":
                 continue
             where = _describe(cell, index)
+            timeout_text = self._limit_cell_time(deadline - time.monotonic())
+            if timeout_text is None:
+                self.result.stopped = (f"the notebook ran longer than {self.limits.submission_timeout_s} s "
+                                       f"in all; grading stopped before {where}")
             # a test cell runs its visible checks only: the hidden tests never enter the kernel
             run = cell
             if str(index) in self.job.graded:
                 run = copy.deepcopy(cell)
                 run.source = visible_part(cell.source)
-            try:
-                self.client.timed_out = False
-                self.client.replies.pop(index, None)
-                try:
-                    self._execute(run, index)
-                finally:
-                    cell.outputs = run.outputs
-                if self.client.timed_out and not self._responsive(index):
-                    self.result.stopped = (f"{where} ran longer than {self.limits.cell_timeout_s} s "
-                                           "and ignored the interrupt")
-            except DeadKernelError:
-                self.result.stopped = f"the kernel died while running {where}"
-            except CellTimeoutError:
-                self.result.stopped = (f"{where} ran longer than {self.limits.cell_timeout_s} s "
-                                       "and ignored the interrupt")
-            except Exception as error:  # malformed messages from the kernel, and the like
-                self.result.stopped = (f"the kernel's answer to {where} could not be read "
-                                       f"({type(error).__name__}); grading stopped there")
+            if timeout_text is not None:
+                self._run_one_cell(cell, run, index, where, timeout_text)
             if self.result.stopped:
                 cell.outputs.append(not_run_output(self.result.stopped))
                 self.result.cells.setdefault(self.job.graded.get(str(index), ""), asdict(
@@ -240,6 +232,46 @@ class Runner:
             grade_id = self.job.graded.get(str(index))
             if grade_id is not None:
                 self._judge(run, cell, index, grade_id)
+
+    def _run_one_cell(self, cell: nbformat.NotebookNode, run: nbformat.NotebookNode, index: int,
+                      where: str, timeout_text: str) -> None:
+        """Execute ``run`` (``cell`` or its visible part); a kernel that hangs, dies or answers
+        garbage sets ``result.stopped``."""
+        try:
+            self.client.timed_out = False
+            self.client.replies.pop(index, None)
+            try:
+                self._execute(run, index)
+            finally:
+                cell.outputs = run.outputs
+            if self.client.timed_out and not self._responsive(index):
+                self.result.stopped = f"{where} {timeout_text} and ignored the interrupt"
+        except DeadKernelError:
+            self.result.stopped = f"the kernel died while running {where}"
+        except CellTimeoutError:
+            self.result.stopped = f"{where} {timeout_text} and ignored the interrupt"
+        except Exception as error:  # malformed messages from the kernel, and the like
+            self.result.stopped = (f"the kernel's answer to {where} could not be read "
+                                   f"({type(error).__name__}); grading stopped there")
+
+    def _limit_cell_time(self, remaining_s: float) -> str | None:
+        """Give the next cell the cell limit, or what is left of the notebook's time if less.
+
+        Returns how a timeout would be described ("ran longer than 300 s"), or None when the
+        notebook's time is already spent.
+        """
+        if remaining_s < 1:
+            return None
+        if remaining_s >= self.limits.cell_timeout_s:
+            seconds, text = self.limits.cell_timeout_s, f"ran longer than {self.limits.cell_timeout_s} s"
+        else:
+            seconds = int(remaining_s)
+            text = (f"ran past the notebook's {self.limits.submission_timeout_s} s in all "
+                    f"(it had {seconds} s left)")
+        self.client.timeout = seconds
+        self.client.error_on_timeout = {"ename": "CellTimeoutError", "evalue": f"the cell {text}",
+                                        "traceback": [f"CellTimeoutError: the cell {text} and was interrupted"]}
+        return text
 
     def _responsive(self, index: int) -> bool:
         """After an interrupted cell: does the kernel run a trivial cell within the grace period?"""

@@ -109,8 +109,8 @@ class SandboxedExecute(Execute):
     processes = Integer(512, help="processes and threads per kernel").tag(config=True)
     disk = Unicode("512M", help="size of the kernel's writable home folder").tag(config=True)
     cell_timeout = Integer(0, help="seconds per cell (0: the profile's)").tag(config=True)
-    submission_timeout = Integer(0, help="seconds per notebook in all, enforced by make grade's workers "
-                                         "(0: the profile's)").tag(config=True)
+    submission_timeout = Integer(0, help="seconds per notebook in all: the cell it runs out in is "
+                                         "interrupted, later cells are not run (0: the profile's)").tag(config=True)
     threads = Integer(0, help="threads per kernel (0: every core)").tag(config=True)
     limits = Enum(["auto", "cgroup", "rlimit"], "auto", help="how limits are enforced").tag(config=True)
     read_only = List(Unicode(), help="extra folders the kernels may read").tag(config=True)
