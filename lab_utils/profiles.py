@@ -331,6 +331,13 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             finetune_batch_size=16,
             finetune_lr=5e-4,
             finetune_test_images=100,
+            dino_train_images=256,
+            dino_steps=2,
+            dino_batch_size=32,
+            dino_prototypes=64,
+            dino_local_crops=2,
+            dino_lr=2e-3,
+            dino_momentum=0.99,
         ),
         "cpu": dict(
             pretrained_probe_train=1_000,
@@ -356,6 +363,15 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             finetune_batch_size=64,
             finetune_lr=5e-4,
             finetune_test_images=2_000,
+            # Part D trains DINO on the course's SmallCNN with the student's loss, at the
+            # budget of notebook 03's methods (images, steps, batch, learning rate, momentum).
+            dino_train_images=10_000,
+            dino_steps=100,
+            dino_batch_size=256,
+            dino_prototypes=256,
+            dino_local_crops=4,
+            dino_lr=2e-3,
+            dino_momentum=0.99,
         ),
         "gpu": dict(
             pretrained_probe_train=10_000,
@@ -378,6 +394,13 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             finetune_batch_size=128,
             finetune_lr=5e-4,
             finetune_test_images=10_000,
+            dino_train_images=50_000,
+            dino_steps=4_000,
+            dino_batch_size=512,
+            dino_prototypes=1_024,
+            dino_local_crops=6,
+            dino_lr=3e-3,
+            dino_momentum=0.996,
         ),
         "pretrain": dict(
             pretrained_probe_train=10_000,
@@ -403,6 +426,14 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             finetune_batch_size=128,
             finetune_lr=5e-4,
             finetune_test_images=10_000,
+            # no DINO checkpoint is made: Part D runs at the cpu profile's budget
+            dino_train_images=10_000,
+            dino_steps=100,
+            dino_batch_size=256,
+            dino_prototypes=256,
+            dino_local_crops=4,
+            dino_lr=2e-3,
+            dino_momentum=0.99,
         ),
     },
     "05_time_series": {
