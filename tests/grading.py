@@ -43,9 +43,9 @@ def register_provisioner() -> Path | None:
     if any(ep.name == name and ep.value == target for ep in entry_points(group=PROVISIONER_GROUP)):
         return None
     folder = Path(tempfile.mkdtemp(prefix="ssl-lab-provisioner-"))
-    info = folder / "ssl_lab_grading_checkout-0.dist-info"
+    info = folder / "ssl_lab_instructor_checkout-0.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ssl-lab-grading-checkout\nVersion: 0\n")
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ssl-lab-instructor-checkout\nVersion: 0\n")
     (info / "entry_points.txt").write_text(f"[{PROVISIONER_GROUP}]\n{line}\n")
     sys.path.append(str(folder))
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(folder)]))
@@ -114,7 +114,7 @@ class Scores:
 def autograde(course: Path, assignment: str, submissions: dict[str, dict[str, Path]]) -> dict[str, dict[str, Scores]]:
     """Release ``assignment``, submit the given notebooks per student, grade them, read scores.
 
-    Grading goes through ``python -m scripts.grade`` (what ``make grade`` runs: sandboxed
+    Grading goes through ``python -m ssl_lab_instructor.grade`` (what ``make grade`` runs: sandboxed
     kernels, in parallel); plain ``nbgrader autograde`` refuses to run in this course.
 
     Args:
@@ -128,7 +128,7 @@ def autograde(course: Path, assignment: str, submissions: dict[str, dict[str, Pa
         folder.mkdir(parents=True)
         for name, path in notebooks.items():
             shutil.copy(path, folder / f"{name}.ipynb")
-    result = subprocess.run([sys.executable, "-m", "scripts.grade", assignment, "--course", str(course),
+    result = subprocess.run([sys.executable, "-m", "ssl_lab_instructor.grade", assignment, "--course", str(course),
                              "--create-students", "--workers", str(min(len(submissions), os.cpu_count() or 1))],
                             cwd=ROOT, capture_output=True, text=True)
     if result.returncode != 0:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.grade.course import lab_utils_dir
-from scripts.grade.sandbox import (
+from ssl_lab_instructor.grade.course import lab_utils_dir
+from ssl_lab_instructor.grade.sandbox import (
     SandboxSpec,
     SandboxUnavailable,
     bwrap_argv,
@@ -56,7 +56,7 @@ def test_a_virtual_environment_behind_a_symbolic_link_starts_in_the_sandbox(tmp_
 
 
 def test_a_link_at_a_folder_the_sandbox_owns_is_refused_with_the_fix(monkeypatch):
-    from scripts.grade import sandbox
+    from ssl_lab_instructor.grade import sandbox
 
     # e.g. Fedora Silverblue, where /home links to var/home: inside, /home is the sandbox's own
     monkeypatch.setattr(sandbox, "symbolic_links", lambda path: [("/home", "var/home")])
@@ -138,10 +138,10 @@ def test_the_provisioner_starts_the_graded_kernel_with_the_cache_layer_and_the_l
     from nbclient import NotebookClient
     from support import ROOT
 
-    from scripts.grade.course import Course, kernel_environment
-    from scripts.grade.execution import sandbox_spec
-    from scripts.grade.kernel import LaunchPlan, SandboxedKernelManager
-    from scripts.grade.steps import kernel_sandbox
+    from ssl_lab_instructor.grade.course import Course, kernel_environment
+    from ssl_lab_instructor.grade.execution import sandbox_spec
+    from ssl_lab_instructor.grade.kernel import LaunchPlan, SandboxedKernelManager
+    from ssl_lab_instructor.grade.steps import kernel_sandbox
 
     cache = tmp_path / "cache"
     cache.mkdir()

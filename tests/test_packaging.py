@@ -52,7 +52,7 @@ def test_colab_never_reinstalls_its_preinstalled_frameworks():
 def test_every_notebook_installs_from_and_links_to_this_repository_at_main():
     """The instructor's own notebooks point here; `make release` points the student copies at
     the student repository (tests/test_release.py)."""
-    from scripts.release.notebooks import install_requirements
+    from ssl_lab_instructor.release.notebooks import install_requirements
 
     repository = _pyproject()["project"]["urls"]["Repository"]
     slug = repository.removeprefix("https://github.com/")
