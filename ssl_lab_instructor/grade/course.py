@@ -68,6 +68,19 @@ def lab_utils_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))).resolve()
 
 
+def instructor_dir() -> Path:
+    """The folder of the ``ssl_lab_instructor`` package this grader runs from."""
+    return Path(__file__).resolve().parents[1]
+
+
+def hidden_paths(read_only: list[str]) -> list[str]:
+    """What the kernel must not see inside the folders it gets read-only: the instructor package
+    (grading code, release checks) when it is installed into the mounted environment (a
+    non-editable install); an editable install leaves it in the course repository, unmounted."""
+    package = instructor_dir()
+    return [str(package)] if any(package.is_relative_to(path) for path in read_only) else []
+
+
 def data_dirs(course: Course) -> dict[str, Path]:
     """The data caches the kernel reads: ``{environment variable: folder}``."""
     dirs = {"SSL_LAB_CACHE_DIR": Path(os.environ.get("SSL_LAB_CACHE_DIR") or course.root / "data")}

@@ -423,7 +423,8 @@ def sandbox_spec(sandbox: dict | None, python: str) -> SandboxSpec | None:
     if not sandbox:
         return None
     return SandboxSpec(**{**sandbox, "read_only": tuple(sandbox["read_only"]),
-                          "writable": tuple(sandbox.get("writable", ())), "links": (python,)})
+                          "writable": tuple(sandbox.get("writable", ())),
+                          "hidden": tuple(sandbox.get("hidden", ())), "links": (python,)})
 
 
 def prepare_home(job: Job) -> None:

@@ -16,7 +16,8 @@ Inside, the kernel sees:
   ``/proc/<pid>/root``, so nothing of the sandbox is ever mounted outside it.
 
 It does not see the rest of the course directory (``solutions/``, ``tests/``, the gradebook,
-``submitted/``, ``autograded/``), other processes (own pid namespace), the network (own
+``submitted/``, ``autograded/``), the instructor package (hidden under an empty folder where
+it is installed into the mounted environment), other processes (own pid namespace), the network (own
 network namespace: only a loopback device) or the grader's environment variables.
 bubblewrap needs unprivileged user namespaces (or root).
 """
@@ -73,6 +74,9 @@ class SandboxSpec:
     # folders (among the read-only ones) the kernel may add files to, in a layer of its own
     writable: tuple[str, ...] = ()
     writable_bytes: int = DEFAULT_WRITABLE_BYTES  # size of each such layer
+    # folders inside the read-only ones that the kernel must not see (the instructor package,
+    # when it is installed into the mounted environment): each becomes an empty read-only folder
+    hidden: tuple[str, ...] = ()
     # paths used inside as they are written outside: the interpreter the kernel is started
     # with is the grader's own, possibly reached through symbolic links
     links: tuple[str, ...] = (sys.executable,)
@@ -138,6 +142,8 @@ def bwrap_argv(bwrap: str, spec: SandboxSpec, stage: Path, workdir_name: str, in
         args += ["--ro-bind", path, path]
     for path in spec.writable:
         args += writable_layer(path, spec.writable_bytes)
+    for path in spec.hidden:
+        args += ["--size", "4096", "--tmpfs", path, "--remount-ro", path]
     args += link_mounts(spec.links, [*spec.read_only, "/usr", "/etc", "/proc", "/dev"])
     for device in sorted(glob.glob("/dev/nvidia*")):  # the GPU, for PROFILE=gpu on a CUDA machine
         args += ["--dev-bind", device, device]

@@ -42,6 +42,7 @@ from .course import (
     Course,
     available_cores,
     font_cache_files,
+    hidden_paths,
     kernel_environment,
     lab_utils_dir,
     read_only_paths,
@@ -222,8 +223,9 @@ def kernel_sandbox(course: Course, read_only: list[str], disk_bytes: int) -> dic
     The data cache gets a writable layer of its own: on a grading machine whose cache is
     empty, ``lab_utils`` fills it on first use, and nothing reaches the real cache.
     """
-    return {"read_only": read_only_paths(course, read_only), "disk_bytes": disk_bytes, "extra_env": {},
-            "writable": writable_data_dirs(course)}
+    mounted = read_only_paths(course, read_only)
+    return {"read_only": mounted, "disk_bytes": disk_bytes, "extra_env": {},
+            "writable": writable_data_dirs(course), "hidden": hidden_paths(mounted)}
 
 
 class FlagIntegrityFindings(NbGraderPreprocessor):
