@@ -138,6 +138,7 @@ def test_only_the_listed_assignments_and_only_tracked_files_ship(instructor_repo
     assert not {name for name in shipped if "my_answers" in name or "Copy1" in name
                 or "__pycache__" in name or "checkpoint" in name and name.endswith(".ipynb")
                 or name.startswith("data/") and name != "data/README.md"}, "untracked or ignored files shipped"
+    assert not {name for name in shipped if name.startswith(("ssl_lab_instructor", "solutions", "tests"))}
     readme = (release / "README.md").read_text()
     assert "01_intro_ssl.ipynb" in readme and "02_pretext_tasks" not in readme
     assert "4 more assignments follow in later releases" in readme
