@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-GRADER_ROOT = Path(__file__).resolve().parents[2]  # the folder holding the scripts package
+GRADER_ROOT = Path(__file__).resolve().parents[2]  # holds ssl_lab_instructor: workers import this copy
 WORKER_GRACE_S = 120  # kernel start and shutdown on top of the submission's own time limit
 
 

@@ -1,7 +1,7 @@
 """The student release: build dist/student/ from this repository and publish it.
 
-    python -m ssl_lab_instructor.release build            # dist/student/, checked for answers (make release)
-    python -m ssl_lab_instructor.release publish          # commit, tag and push it (make publish)
+    python -m ssl_lab_instructor.release build     # dist/student/, checked for answers (make release)
+    python -m ssl_lab_instructor.release publish   # commit, tag and push it (make publish)
 
 release.toml names the student repository, the tag students get and the assignments released
 so far; only those ship, copied from the files git tracks, and the release is checked against

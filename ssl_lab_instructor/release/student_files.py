@@ -15,7 +15,7 @@ import nbformat
 from .config import ROOT, ReleaseConfig
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-# Extras of this repository that students do not get (tests, grading, instructor scripts).
+# Extras of this repository that students do not get (tests, grading, the instructor package).
 INSTRUCTOR_EXTRAS = ("test",)
 STUDENT_PACKAGES = ("lab_utils",)  # ssl_lab_instructor (grading, release, ...) stays here
 _PACKAGE_LINE = re.compile(r"^\s*-\s*([A-Za-z0-9_.\-]+)")
