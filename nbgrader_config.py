@@ -18,9 +18,9 @@ c.Execute.timeout = 1800
 # Autograding (`nbgrader autograde`, the formgrader's Autograde button and `make grade` alike):
 # nbgrader's own steps, with its Execute replaced by the course's sandboxed one. Each student's
 # kernel is the `ssl-lab-sandboxed` kernelspec, started by the `ssl-lab-sandbox` kernel
-# provisioner (package ssl_lab_grading, code in scripts/grade) in a bubblewrap sandbox under
-# memory, process, disk and time limits; where no sandbox can be made, nothing runs.
-GRADING = "ssl_lab_grading.nbgrader"
+# provisioner (ssl_lab_instructor.grade.kernel) in a bubblewrap sandbox under memory, process,
+# disk and time limits; where no sandbox can be made, nothing runs.
+GRADING = "ssl_lab_instructor.grade.steps"
 c.Autograde.exporter_class = f"{GRADING}.SafeNotebookExporter"  # no symlinked or oversized submission
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
@@ -40,7 +40,7 @@ c.Autograde.autograde_preprocessors = [
     f"{GRADING}.FlagIntegrityFindings",  # integrity findings: `flagged` in the formgrader
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-# The sandboxed kernelspec (scripts/grade/kernelspecs); only SandboxedExecute can start it.
+# The sandboxed kernelspec (ssl_lab_instructor/grade/kernelspecs); only SandboxedExecute can start it.
 # Not c.Execute.kernel_name: `nbgrader validate` (Execute too) runs students' own notebooks
 # with the plain python3 kernel, as they do.
 c.SandboxedExecute.kernel_name = "ssl-lab-sandboxed"
@@ -53,8 +53,9 @@ c.SandboxedExecute.disk = "512M"
 # the answers and rewrite the gradebook; a warning says so on every notebook):
 # c.SandboxedExecute.unsafe = True
 # Feedback shows each test cell's result and message, never its hidden tests (nbgrader would:
-# see scripts/grade/feedback.py).
-c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades", f"{GRADING}.HideHiddenTests",
+# see ssl_lab_instructor/grade/feedback.py).
+c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades",
+                                    "ssl_lab_instructor.grade.feedback.HideHiddenTests",
                                     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
 # Only students on the gradebook's roster are graded (`nbgrader db student import
 # students.csv`); `make grade ... GRADE_ARGS=--create-students` adds whoever submitted.

@@ -12,7 +12,8 @@ NVIDIA GPU, torch and torchvision come from PyTorch's CPU wheel index first: a v
 (or ``$SSL_LAB_TORCH_INDEX``) chooses another index; ``default`` keeps pip's own.
 
 Only the standard library is used here: this file runs before anything is installed. The
-Makefile calls it too (``make labs``, ``make test``).
+Makefile calls it too (``make labs``, ``make test``). The student release ships it as well,
+with ``labs`` and ``install`` (it has no tests).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path, PurePath
 
 ROOT = Path(__file__).resolve().parent
@@ -31,7 +33,9 @@ TORCH_INDEX_ENV_VAR = "SSL_LAB_TORCH_INDEX"
 STAMP_NAME = ".install-stamp"
 # Installing again when one of these is newer than the stamp.
 INSTALL_INPUTS = ("pyproject.toml", "constraints-local.txt")
-EXTRAS = "labs,test"
+# The extras installed, of those the course's pyproject.toml declares: the student release
+# declares `labs` only (it has no tests to run).
+EXTRAS = ("labs", "test")
 
 
 class InstallError(RuntimeError):
@@ -68,6 +72,14 @@ def needs_install(venv: Path, root: Path = ROOT, windows: bool = os.name == "nt"
     return any((root / name).stat().st_mtime > stamp.stat().st_mtime for name in INSTALL_INPUTS)
 
 
+def course_extras(root: Path | None = None) -> str:
+    """The extras to install, as pip writes them (``labs,test``): those of EXTRAS that
+    ``root/pyproject.toml`` declares (root: this file's folder by default)."""
+    declared = tomllib.loads(((root or ROOT) / "pyproject.toml").read_text(encoding="utf-8"))["project"].get(
+        "optional-dependencies", {})
+    return ",".join(extra for extra in EXTRAS if extra in declared)
+
+
 def install_commands(python: PurePath, torch_index: str | None, root: Path = ROOT) -> list[list[str]]:
     """The commands that install the course into the venv of ``python``, in order."""
     pip = [str(python), "-m", "pip", "install", "--quiet"]
@@ -77,7 +89,7 @@ def install_commands(python: PurePath, torch_index: str | None, root: Path = ROO
         # torch and torchvision alone from that index; their dependencies come with the rest.
         commands.append([*pip, *constraints, "--no-deps", "--index-url", torch_index,
                          "torch", "torchvision"])
-    commands.append([*pip, *constraints, "-e", f"{root}[{EXTRAS}]"])
+    commands.append([*pip, *constraints, "-e", f"{root}[{course_extras(root)}]"])
     commands.append([str(python), "-m", "ipykernel", "install", "--sys-prefix", "--name",
                      "python3"])
     return commands
@@ -118,10 +130,20 @@ def child_environment(venv: Path, windows: bool = os.name == "nt") -> dict[str, 
             os.environ.get("PYTORCH_ENABLE_MPS_FALLBACK", "1")}
 
 
-def command_for(action: str, python: PurePath, extra: list[str]) -> list[str]:
-    """What ``labs`` and ``test`` run inside the venv."""
-    module = {"labs": ["scripts.labs"], "test": ["pytest"]}[action]
-    return [str(python), "-m", *module, *extra]
+def command_for(action: str, python: PurePath, extra: list[str], as_root: bool | None = None) -> list[str]:
+    """What ``labs`` (JupyterLab serving notebooks/) and ``test`` (pytest) run inside the venv.
+
+    JupyterLab refuses to start as root ("Running as root is not recommended") unless told
+    --allow-root; containers and CI images often run as root, so the flag is added there.
+    """
+    if action == "test":
+        return [str(python), "-m", "pytest", *extra]
+    if action != "labs":
+        raise ValueError(f"unknown action {action!r}: choose labs or test")
+    if as_root is None:
+        as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    return [str(python), "-m", "jupyterlab", str(ROOT / "notebooks"),
+            *(["--allow-root"] if as_root else []), *extra]
 
 
 def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -146,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     options, extra = parse(sys.argv[1:] if argv is None else argv)
     if extra[:1] == ["--"]:
         extra = extra[1:]
+    if options.action == "test" and "test" not in course_extras().split(","):
+        print(f"error: {ROOT} is the student release of the course, which has no tests: "
+              "run `python -m ssl_lab labs`", file=sys.stderr)
+        return 1
     venv = options.venv.resolve()
     if options.torch_index == "default":
         index = None
@@ -165,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if options.action == "install":
         return 0
-    # Run from the repository, as make does: pytest's configuration and scripts/ live here.
+    # Run from the repository, as make does: pytest's configuration lives here.
     try:
         return subprocess.run(command_for(options.action, python, extra), cwd=ROOT,
                               env=child_environment(venv)).returncode

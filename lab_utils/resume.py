@@ -1,7 +1,7 @@
 """Resumable training: the full state of a :func:`lab_utils.train` run, saved every few minutes.
 
 The course checkpoints train for hours on a CPU, longer than one working session. When the
-environment variable ``SSL_LAB_RESUME_DIR`` names a folder (``scripts/pretrain.py`` sets
+environment variable ``SSL_LAB_RESUME_DIR`` names a folder (``ssl_lab_instructor/pretrain.py`` sets
 it), every training run saves its full state there every ``SSL_LAB_RESUME_EVERY_S``
 seconds (300 by default) and when it ends: the model's weights and buffers, the plain
 numbers its modules keep (such as MoCo's queue pointer), the optimiser, the learning-rate

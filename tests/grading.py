@@ -34,21 +34,25 @@ def _entry_point_line() -> str:
 def register_provisioner() -> Path | None:
     """Make jupyter_client find this checkout's sandbox provisioner, in this process and its children.
 
-    An install made from another checkout (or before the entry point existed) does not declare
-    it: a dist-info folder that declares it, as ``pip install -e .`` would, goes on the path.
+    An install made from another checkout (or before the entry point existed, or when it named
+    another module) does not declare it: the course's distribution, declaring it as
+    ``pip install -e .`` would, goes first on the path, where it hides the installed one
+    (importlib.metadata lists one distribution per name, the first it finds).
     Returns that folder, or None when the installed metadata already declares it.
     """
     line = _entry_point_line()
     name, target = (part.strip() for part in line.split("="))
     if any(ep.name == name and ep.value == target for ep in entry_points(group=PROVISIONER_GROUP)):
         return None
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     folder = Path(tempfile.mkdtemp(prefix="ssl-lab-provisioner-"))
-    info = folder / "ssl_lab_grading_checkout-0.dist-info"
+    info = folder / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ssl-lab-grading-checkout\nVersion: 0\n")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n")
     (info / "entry_points.txt").write_text(f"[{PROVISIONER_GROUP}]\n{line}\n")
-    sys.path.append(str(folder))
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(folder)]))
+    sys.path.insert(0, str(folder))
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))
+    assert [ep.value for ep in entry_points(group=PROVISIONER_GROUP, name=name)] == [target]
     return folder
 
 
@@ -114,7 +118,7 @@ class Scores:
 def autograde(course: Path, assignment: str, submissions: dict[str, dict[str, Path]]) -> dict[str, dict[str, Scores]]:
     """Release ``assignment``, submit the given notebooks per student, grade them, read scores.
 
-    Grading goes through ``python -m scripts.grade`` (what ``make grade`` runs: sandboxed
+    Grading goes through ``python -m ssl_lab_instructor.grade`` (what ``make grade`` runs: sandboxed
     kernels, in parallel); plain ``nbgrader autograde`` refuses to run in this course.
 
     Args:
@@ -128,7 +132,7 @@ def autograde(course: Path, assignment: str, submissions: dict[str, dict[str, Pa
         folder.mkdir(parents=True)
         for name, path in notebooks.items():
             shutil.copy(path, folder / f"{name}.ipynb")
-    result = subprocess.run([sys.executable, "-m", "scripts.grade", assignment, "--course", str(course),
+    result = subprocess.run([sys.executable, "-m", "ssl_lab_instructor.grade", assignment, "--course", str(course),
                              "--create-students", "--workers", str(min(len(submissions), os.cpu_count() or 1))],
                             cwd=ROOT, capture_output=True, text=True)
     if result.returncode != 0:

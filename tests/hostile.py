@@ -27,8 +27,8 @@ LIMITS = ["--memory", "1536M", "--processes", "64", "--disk", "64M", "--cell-tim
 
 
 def grade(root: Path, course: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run what ``make grade`` runs (``python -m scripts.grade``) on ``course``."""
-    return subprocess.run([sys.executable, "-m", "scripts.grade", ASSIGNMENT, "--course", str(course), *args],
+    """Run what ``make grade`` runs (``python -m ssl_lab_instructor.grade``) on ``course``."""
+    return subprocess.run([sys.executable, "-m", "ssl_lab_instructor.grade", ASSIGNMENT, "--course", str(course), *args],
                           cwd=root, capture_output=True, text=True, env=env or os.environ.copy(), timeout=1500)
 
 
@@ -519,7 +519,7 @@ def exchange_options(exchange: Path) -> list[str]:
 def nbgrader_in(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     """Run ``nbgrader ARGS`` in ``cwd``, a course or a student's folder.
 
-    This checkout comes first on the path: its ``ssl_lab_grading`` (the feedback preprocessor
+    This checkout comes first on the path: its ``ssl_lab_instructor`` (the feedback preprocessor
     that ``nbgrader_config.py`` names) wins over an installed one.
     """
     root = Path(__file__).resolve().parent.parent

@@ -21,7 +21,7 @@ import pytest
 from grading import ROOT, load_variants, solution_cells
 from support import solution_notebooks
 
-from scripts.grade.hidden import global_reads, needed_statements, visible_part
+from ssl_lab_instructor.grade.hidden import global_reads, needed_statements, visible_part
 
 # Notebook 02b's check builds Keras models: importing TensorFlow alone takes longer than this
 # whole test; its check meets its typical mistakes in tests/test_checks_pretext.py.

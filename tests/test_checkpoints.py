@@ -72,7 +72,7 @@ def test_probing_course_backbones_reports_a_broken_one_and_goes_on(tmp_path, cap
 
 
 def test_the_shipped_registry_matches_its_files():
-    from scripts.pretrain import CHECKPOINT_ORDER
+    from ssl_lab_instructor.pretrain import CHECKPOINT_ORDER
 
     entries = checkpoints.registry()
     assert sorted(entries) == sorted(CHECKPOINT_ORDER), "make pretrain trains these; every one ships"
@@ -82,7 +82,7 @@ def test_the_shipped_registry_matches_its_files():
 
 
 def test_the_pretrain_runner_saves_each_backbone_right_after_the_cell_that_trains_it(tmp_path):
-    from scripts import pretrain
+    from ssl_lab_instructor import pretrain
 
     cells = [
         "import torch, lab_utils\nfrom lab_utils.models import SmallCNN\n"
@@ -115,7 +115,7 @@ def test_the_pretrain_runner_saves_each_backbone_right_after_the_cell_that_train
 
 
 def test_assignment_detection_is_top_level_only():
-    from scripts.pretrain import assigns
+    from ssl_lab_instructor.pretrain import assigns
 
     assert assigns("x = 1\nsimclr = SimCLR()\n", "simclr")
     assert not assigns("    simclr = SimCLR()\nsimclr_steps = []\n", "simclr")
@@ -124,13 +124,13 @@ def test_assignment_detection_is_top_level_only():
 def test_the_readme_table_of_checkpoints_is_the_registrys():
     from support import ROOT
 
-    from scripts.pretrain import checkpoints_markdown
+    from ssl_lab_instructor.pretrain import checkpoints_markdown
 
     readme = (ROOT / "README.md").read_text()
     block = readme.split("<!-- checkpoints:start -->\n", 1)[1].split("<!-- checkpoints:end -->", 1)[0]
     entries = checkpoints.registry()
     expected = checkpoints_markdown(entries) + "\n" if entries else ""
-    assert block == expected, "README.md's checkpoint table is stale: python -m scripts.pretrain --update-readme"
+    assert block == expected, "README.md's checkpoint table is stale: python -m ssl_lab_instructor.pretrain --update-readme"
 
 
 def test_the_pretrain_budgets_train_every_backbone_for_at_least_ten_epochs():

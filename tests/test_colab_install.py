@@ -30,9 +30,9 @@ import nbformat
 import pytest
 from support import ROOT
 
-from scripts.release.build import assemble
-from scripts.release.config import load_config
-from scripts.release.notebooks import install_requirements
+from ssl_lab_instructor.release.build import assemble
+from ssl_lab_instructor.release.config import load_config
+from ssl_lab_instructor.release.notebooks import install_requirements
 
 PREINSTALLED_FILE = ROOT / "tests" / "colab_preinstalled.toml"
 # All that an install in Colab may add: the course package and what it needs that Colab lacks.

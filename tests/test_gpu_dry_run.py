@@ -5,7 +5,7 @@ a free Colab runtime: each notebook's gpu profile executes top to bottom (the pr
 ViTs of notebook 04 as randomly initialised models of their real size when the Hugging Face
 Hub is out of reach), its kernel's peak memory stays under Colab's RAM, and its largest
 training batch, in float16 with its weights, gradients and optimiser state, fits a T4.
-``python -m scripts.reproduce --profile gpu --max-steps 2`` writes the same measurements,
+``python -m ssl_lab_instructor.reproduce --profile gpu --max-steps 2`` writes the same measurements,
 with T4 time estimates, to ``results/gpu-dryrun.*``.
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import pytest
 from support import solution_notebooks
 
-from scripts.reproduce import collect
-from scripts.reproduce.t4 import COLAB_RAM_BYTES, T4_MEMORY_BYTES, add_estimates
+from ssl_lab_instructor.reproduce import collect
+from ssl_lab_instructor.reproduce.t4 import COLAB_RAM_BYTES, T4_MEMORY_BYTES, add_estimates
 
 NOTEBOOKS = {path.stem: path for path in solution_notebooks()}
 

@@ -15,9 +15,9 @@ import nbformat
 import pytest
 from support import ROOT, solution_notebooks
 
-from scripts.grade.discovery import in_shard, parse_shard, read_notebook
-from scripts.grade.integrity import static_flags
-from scripts.grade.trusted import TrustedCell, TrustedNotebook
+from ssl_lab_instructor.grade.discovery import in_shard, parse_shard, read_notebook
+from ssl_lab_instructor.grade.integrity import static_flags
+from ssl_lab_instructor.grade.trusted import TrustedCell, TrustedNotebook
 
 NOTEBOOKS = solution_notebooks()
 
@@ -108,7 +108,12 @@ def test_jupyter_client_finds_the_sandbox_provisioner_the_kernelspec_names():
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.provisioning import KernelProvisionerFactory
 
-    from scripts.grade.kernel import KERNEL_NAME, KERNELSPECS, PROVISIONER_NAME, SandboxProvisioner
+    from ssl_lab_instructor.grade.kernel import (
+        KERNEL_NAME,
+        KERNELSPECS,
+        PROVISIONER_NAME,
+        SandboxProvisioner,
+    )
 
     spec = KernelSpecManager(kernel_dirs=[str(KERNELSPECS)]).get_kernel_spec(KERNEL_NAME)
     assert spec.metadata["kernel_provisioner"]["provisioner_name"] == PROVISIONER_NAME
@@ -126,7 +131,7 @@ def test_the_sandboxed_kernelspec_starts_no_kernel_for_anyone_but_the_grader(tmp
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
 
-    from scripts.grade.kernel import KERNEL_NAME, KERNELSPECS, SandboxStartError
+    from ssl_lab_instructor.grade.kernel import KERNEL_NAME, KERNELSPECS, SandboxStartError
 
     manager = AsyncKernelManager(kernel_name=KERNEL_NAME, connection_file=str(tmp_path / "kernel.json"),
                                  kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(KERNELSPECS)]))
@@ -136,11 +141,12 @@ def test_the_sandboxed_kernelspec_starts_no_kernel_for_anyone_but_the_grader(tmp
 
 
 def test_the_student_release_leaves_the_grading_package_and_its_entry_point_out():
-    from scripts.release.config import ReleaseConfig
-    from scripts.release.student_files import student_pyproject
+    from ssl_lab_instructor.release.config import ReleaseConfig
+    from ssl_lab_instructor.release.student_files import student_pyproject
 
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert "ssl_lab_grading" in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert "ssl_lab_instructor" in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
     student = tomllib.loads(student_pyproject(pyproject, ReleaseConfig("owner/name", "v1", ("01_intro",))))
     assert "entry-points" not in student["project"]
     assert student["tool"]["setuptools"]["packages"]["find"]["include"] == ["lab_utils", "lab_utils.*"]
+    assert set(student["tool"]["setuptools"]["package-data"]) == {"lab_utils"}

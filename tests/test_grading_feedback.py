@@ -12,8 +12,8 @@ from support import solution_notebooks
 from traitlets.config.loader import PyFileConfigLoader
 from traitlets.utils.importstring import import_item
 
-from scripts.grade.feedback import PLACEHOLDER, HideHiddenTests
-from scripts.grade.hidden import hidden_block, visible_part
+from ssl_lab_instructor.grade.feedback import PLACEHOLDER, HideHiddenTests
+from ssl_lab_instructor.grade.hidden import hidden_block, visible_part
 
 GRADED = [path for path in solution_notebooks()
           if any(hidden_block(c.source) for c in nbformat.read(path, as_version=4).cells)]

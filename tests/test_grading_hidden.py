@@ -17,8 +17,8 @@ import pytest
 import torch
 
 from lab_utils.checks.hidden import NotPlainData, decode, encode, record, replay, to_plain
-from scripts.grade.discovery import STUDENT_ID, read_plain_file
-from scripts.grade.hidden import (
+from ssl_lab_instructor.grade.discovery import STUDENT_ID, read_plain_file
+from ssl_lab_instructor.grade.hidden import (
     DecodedData,
     HiddenTestError,
     Judge,
@@ -28,7 +28,7 @@ from scripts.grade.hidden import (
     sandbox_program,
     visible_part,
 )
-from scripts.grade.text import kernel_block, kernel_text
+from ssl_lab_instructor.grade.text import kernel_block, kernel_text
 
 
 class Anything(torch.Tensor):

@@ -8,8 +8,13 @@ import os
 import nbformat
 import pytest
 
-from scripts.grade import cli
-from scripts.grade.discovery import already_graded, copy_other_files, discover, parse_shard
+from ssl_lab_instructor.grade import cli
+from ssl_lab_instructor.grade.discovery import (
+    already_graded,
+    copy_other_files,
+    discover,
+    parse_shard,
+)
 
 NOTEBOOK = "01_intro_ssl"
 
@@ -105,14 +110,14 @@ def test_the_kubernetes_job_and_the_slurm_script_run_make_grade_with_valid_optio
     import yaml
     from support import ROOT
 
-    machines = ROOT / "scripts" / "grade" / "machines"
+    machines = ROOT / "ssl_lab_instructor" / "grade" / "machines"
     job = yaml.safe_load((machines / "grade-job.yaml").read_text())
     assert job["spec"]["completionMode"] == "Indexed"
     container = job["spec"]["template"]["spec"]["containers"][0]
     env = {item["name"]: item.get("value") for item in container["env"]}
     assert env["JOB_COMPLETIONS"] == str(job["spec"]["completions"]), "the pods must know how many there are"
     command = container["command"]
-    assert command[1:3] == ["-m", "scripts.grade"]
+    assert command[1:3] == ["-m", "ssl_lab_instructor.grade"]
     args = cli.parse_args(command[3:])
     assert args.shard == "auto" and args.db_url == "$(GRADEBOOK_URL)"
     assert parse_shard("auto", args.shards, {"JOB_COMPLETION_INDEX": "3", **env}) == (4, 4)
@@ -123,6 +128,6 @@ def test_the_kubernetes_job_and_the_slurm_script_run_make_grade_with_valid_optio
     for variable, value in values.items():
         line = line.replace(variable, value)
     words = shlex.split(line)
-    assert words[1:3] == ["-m", "scripts.grade"]
+    assert words[1:3] == ["-m", "ssl_lab_instructor.grade"]
     assert cli.parse_args(words[3:]).shard == "auto"
     assert "#SBATCH --array=0-" in script

@@ -26,9 +26,9 @@ from hostile import ASSIGNMENT, LIMITS, NOTEBOOK, submit, throwaway_course
 from nbgrader.api import Gradebook
 from support import ROOT
 
-from scripts.grade.course import Course
-from scripts.grade.discovery import in_shard
-from scripts.grade.gradebook import GradebookWriter
+from ssl_lab_instructor.grade.course import Course
+from ssl_lab_instructor.grade.discovery import in_shard
+from ssl_lab_instructor.grade.gradebook import GradebookWriter
 
 STUDENTS = ["ada", "brian", "chen", "dana", "emil", "fatou"]
 
@@ -98,7 +98,7 @@ def test_two_machines_share_one_postgres_gradebook(tmp_path, postgres_url):
                   "SLURM_ARRAY_TASK_COUNT": "2", "SLURM_ARRAY_JOB_ID": "4242"}, []),
              2: ({"JOB_COMPLETION_INDEX": "1"}, ["--shards", "2"])}
     machines = [subprocess.Popen(
-        [sys.executable, "-m", "scripts.grade", ASSIGNMENT, "--course", str(course), "--db-url", postgres_url,
+        [sys.executable, "-m", "ssl_lab_instructor.grade", ASSIGNMENT, "--course", str(course), "--db-url", postgres_url,
          "--shard", "auto", *extra, "--workers", "1", "--threads", "1", *LIMITS], cwd=ROOT, env=env | task_env,
         text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for task_env, extra in tasks.values()]
     start = time.monotonic()

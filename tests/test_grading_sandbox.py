@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.grade.course import lab_utils_dir
-from scripts.grade.sandbox import (
+from ssl_lab_instructor.grade.course import lab_utils_dir
+from ssl_lab_instructor.grade.sandbox import (
     SandboxSpec,
     SandboxUnavailable,
     bwrap_argv,
@@ -56,7 +56,7 @@ def test_a_virtual_environment_behind_a_symbolic_link_starts_in_the_sandbox(tmp_
 
 
 def test_a_link_at_a_folder_the_sandbox_owns_is_refused_with_the_fix(monkeypatch):
-    from scripts.grade import sandbox
+    from ssl_lab_instructor.grade import sandbox
 
     # e.g. Fedora Silverblue, where /home links to var/home: inside, /home is the sandbox's own
     monkeypatch.setattr(sandbox, "symbolic_links", lambda path: [("/home", "var/home")])
@@ -118,6 +118,46 @@ def test_lab_utils_fills_an_empty_cache_inside_the_sandbox(tmp_path):
     assert list(cache.iterdir()) == []
 
 
+READS = r'''
+import sys
+from pathlib import Path
+site = Path(sys.argv[1])
+print("course package", (site / "lab_utils" / "__init__.py").read_text())
+print("instructor package", sorted(p.name for p in (site / "ssl_lab_instructor").rglob("*")))
+try:
+    (site / "ssl_lab_instructor" / "planted.py").write_text("x = 1")
+    print("planted")
+except OSError:
+    print("read-only")
+'''
+
+
+def test_an_instructor_package_installed_into_the_mounted_environment_is_hidden(tmp_path, monkeypatch):
+    """A non-editable install puts ssl_lab_instructor into site-packages, which the kernel gets
+    read-only: the kernel sees lab_utils there and an empty, read-only instructor package."""
+    from ssl_lab_instructor.grade import course
+
+    # this checkout's package (an editable install) is in the course repository, never mounted
+    assert course.hidden_paths(READ_ONLY) == []
+    site = tmp_path / "site-packages"
+    (site / "lab_utils").mkdir(parents=True)
+    (site / "lab_utils" / "__init__.py").write_text("shipped")
+    (site / "ssl_lab_instructor" / "grade").mkdir(parents=True)
+    (site / "ssl_lab_instructor" / "grade" / "hidden.py").write_text("REFERENCE = 'instructor only'")
+    monkeypatch.setattr(course, "instructor_dir", lambda: site / "ssl_lab_instructor")
+    hidden = course.hidden_paths([*READ_ONLY, str(site)])
+    assert hidden == [str(site / "ssl_lab_instructor")]
+    spec = SandboxSpec((*READ_ONLY, str(site)), 64 * 1024**2, hidden=tuple(hidden))
+    run = sandboxed(spec, [sys.executable, "-c", READS, str(site)], tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "course package shipped" in run.stdout and "instructor package []" in run.stdout, run.stdout
+    assert "read-only" in run.stdout
+    # the same mounts without hiding it: the grading code would be readable (what the test guards)
+    plain = sandboxed(SandboxSpec((*READ_ONLY, str(site)), 64 * 1024**2), [sys.executable, "-c", READS, str(site)],
+                      tmp_path)
+    assert "hidden.py" in plain.stdout, plain.stdout + plain.stderr
+
+
 IN_THE_KERNEL = '''
 import os, sys
 from pathlib import Path
@@ -138,10 +178,10 @@ def test_the_provisioner_starts_the_graded_kernel_with_the_cache_layer_and_the_l
     from nbclient import NotebookClient
     from support import ROOT
 
-    from scripts.grade.course import Course, kernel_environment
-    from scripts.grade.execution import sandbox_spec
-    from scripts.grade.kernel import LaunchPlan, SandboxedKernelManager
-    from scripts.grade.steps import kernel_sandbox
+    from ssl_lab_instructor.grade.course import Course, kernel_environment
+    from ssl_lab_instructor.grade.execution import sandbox_spec
+    from ssl_lab_instructor.grade.kernel import LaunchPlan, SandboxedKernelManager
+    from ssl_lab_instructor.grade.steps import kernel_sandbox
 
     cache = tmp_path / "cache"
     cache.mkdir()

@@ -115,11 +115,12 @@ def test_make_labs_serves_jupyterlab_as_a_normal_user(tmp_path):
 
 
 def test_the_labs_command_allows_root_only_for_root(monkeypatch):
-    from scripts import labs
+    import ssl_lab
 
+    python = Path("/v/bin/python")
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    assert "--allow-root" in labs.command([])
+    assert "--allow-root" in ssl_lab.command_for("labs", python, [])
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    assert "--allow-root" not in labs.command(["--port", "9999"])
-    assert labs.command(["--port", "9999"])[-2:] == ["--port", "9999"]
-    assert labs.command([])[3] == str(ROOT / "notebooks")
+    assert "--allow-root" not in ssl_lab.command_for("labs", python, ["--port", "9999"])
+    assert ssl_lab.command_for("labs", python, ["--port", "9999"])[-2:] == ["--port", "9999"]
+    assert ssl_lab.command_for("labs", python, [])[3] == str(ROOT / "notebooks")

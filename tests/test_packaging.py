@@ -52,7 +52,7 @@ def test_colab_never_reinstalls_its_preinstalled_frameworks():
 def test_every_notebook_installs_from_and_links_to_this_repository_at_main():
     """The instructor's own notebooks point here; `make release` points the student copies at
     the student repository (tests/test_release.py)."""
-    from scripts.release.notebooks import install_requirements
+    from ssl_lab_instructor.release.notebooks import install_requirements
 
     repository = _pyproject()["project"]["urls"]["Repository"]
     slug = repository.removeprefix("https://github.com/")
@@ -82,3 +82,25 @@ def test_data_readme_lists_every_file_checksum_and_pinned_model():
         assert f"`{file.name}`" in readme and file.sha256 in readme, f"data/README.md: {file.name}"
     for spec in pretrained.MODELS.values():
         assert f"`{spec.name}`" in readme and spec.revision in readme, f"data/README.md: {spec.name}"
+
+
+def test_every_file_the_instructor_package_reads_is_installed_with_it():
+    """A non-editable `pip install .` carries only the package data pyproject names: the
+    sandboxed kernelspec, the grading machines' files and the release templates must be in it."""
+    import subprocess
+    from fnmatch import fnmatch
+
+    setuptools = _pyproject()["tool"]["setuptools"]
+    assert {"ssl_lab_instructor", "ssl_lab_instructor.*"} <= set(setuptools["packages"]["find"]["include"])
+    patterns = setuptools["package-data"]["ssl_lab_instructor"]
+    tracked = subprocess.run(["git", "ls-files", "ssl_lab_instructor"], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout.split()
+    data = [name.removeprefix("ssl_lab_instructor/") for name in tracked if not name.endswith(".py")]
+    assert "grade/kernelspecs/ssl-lab-sandboxed/kernel.json" in data
+    missing = [name for name in data if not any(fnmatch(name, pattern) for pattern in patterns)]
+    assert not missing, f"add to [tool.setuptools.package-data] ssl_lab_instructor: {missing}"
+    entry = _pyproject()["project"]["entry-points"]["jupyter_client.kernel_provisioners"]["ssl-lab-sandbox"]
+    module, _, name = entry.partition(":")
+    import importlib
+
+    assert getattr(importlib.import_module(module), name).__module__ == module

@@ -88,7 +88,10 @@ def resolve(requirements: Path, platform: Platform, python: str,
 def student_environment() -> dict:
     """The environment.yml that the student release ships: this one without the instructor's
     packages (which include aeon, whose NumPy 2 an Intel Mac's torch 2.2 cannot use)."""
-    from scripts.release.student_files import instructor_only_packages, student_environment
+    from ssl_lab_instructor.release.student_files import (
+        instructor_only_packages,
+        student_environment,
+    )
 
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     text = student_environment((ROOT / "environment.yml").read_text(),

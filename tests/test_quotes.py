@@ -1,6 +1,6 @@
 """Numbers quoted in the README and the notebooks' text agree with the results files.
 
-The markers, the check and the rewrite live in ``scripts/reproduce/quotes.py`` (its
+The markers, the check and the rewrite live in ``ssl_lab_instructor/reproduce/quotes.py`` (its
 docstring has the syntax); here they are tested on small fixtures, then applied to the
 course: every marked number of the README and of the solution notebooks' markdown agrees
 with ``results/<source>.json``, and no number that reads as a measurement goes unmarked.
@@ -14,8 +14,8 @@ import nbformat
 import pytest
 from support import ROOT
 
-from scripts.reproduce import quotes
-from scripts.reproduce.quotes import QuoteError, Results
+from ssl_lab_instructor.reproduce import quotes
+from ssl_lab_instructor.reproduce.quotes import QuoteError, Results
 
 # Measured-looking numbers of the course's texts that carry no marker yet, per file and cell:
 # each is either a stale measurement to replace by a marked one (or by code that prints
@@ -24,11 +24,11 @@ from scripts.reproduce.quotes import QuoteError, Results
 KNOWN_UNMARKED: dict[tuple[str, str | None], list[str]] = {
     ("README.md", None): [
         # the course map's smoke column: no results/smoke.json yet. Make it on the machine of
-        # results/cpu.json (python -m scripts.reproduce --profile smoke), then mark each time
+        # results/cpu.json (python -m ssl_lab_instructor.reproduce --profile smoke), then mark each time
         # <!-- smoke: 01_intro_ssl/wall_seconds in s -->7 s and run --tables-only --update-quotes.
         "7 s", "32 s", "13 s", "29 s", "15 s", "8 s",
         # the augmentation benchmark: no results/augment-cpu.json yet. Make it on an idle
-        # machine (python -m scripts.benchmark_augment), then mark the numbers with
+        # machine (python -m ssl_lab_instructor.benchmarks.augment), then mark the numbers with
         # <!-- augment-cpu: batched_views_per_second -->, per_image_views_per_second, and
         # batched_views_per_second / per_image_views_per_second for the ratio.
         "37,052 views/s", "6,050 views/s", "6.1 times",
@@ -107,7 +107,7 @@ def test_an_unresolvable_marker_says_what_is_wrong(results, expression, message)
 
 
 def test_a_marker_of_a_missing_results_file_says_how_to_make_it(results):
-    with pytest.raises(QuoteError, match=r"gpu.json does not exist: make it with python -m scripts.reproduce"):
+    with pytest.raises(QuoteError, match=r"gpu.json does not exist: make it with python -m ssl_lab_instructor.reproduce"):
         _value("<!-- gpu: 02_pretext_tasks/probe_rotation in % -->51.4", results)
 
 
@@ -198,7 +198,7 @@ def test_unmarked_measured_numbers_are_found_unless_marked_published_or_code():
 def test_every_quoted_number_of_the_readme_and_the_notebooks_agrees_with_the_results():
     failures = quotes.check_quotes(quotes.course_texts(), Results())
     assert not failures, ("quoted numbers that disagree with results/ (fix them with "
-                          "`python -m scripts.reproduce --tables-only --update-quotes`):\n"
+                          "`python -m ssl_lab_instructor.reproduce --tables-only --update-quotes`):\n"
                           + "\n".join(failures))
 
 
@@ -219,14 +219,14 @@ def test_no_measured_number_of_the_readme_or_the_notebooks_goes_unmarked():
     fixed = [f"{key}: {hit!r}" for key, hits in KNOWN_UNMARKED.items()
              for hit in (Counter(hits) - Counter(found.get(key, []))).elements()]
     assert not new, ("numbers that read as measurements but carry no marker: mark each with "
-                     "<!-- cpu: NOTEBOOK/METRIC in % --> (see scripts/reproduce/quotes.py), a paper's "
+                     "<!-- cpu: NOTEBOOK/METRIC in % --> (see ssl_lab_instructor/reproduce/quotes.py), a paper's "
                      "or the seed material's figure with <!-- published -->, a target or a setting "
                      "with <!-- not measured -->:\n" + "\n".join(new))
     assert not fixed, "fixed since: remove them from KNOWN_UNMARKED:\n" + "\n".join(fixed)
 
 
 def test_the_results_tables_are_those_of_the_results_files():
-    from scripts.reproduce.reports import readme_block, report_markdown
+    from ssl_lab_instructor.reproduce.reports import readme_block, report_markdown
 
     readme = (ROOT / "README.md").read_text()
     reports = [path for path in sorted((ROOT / "results").glob("*.json"))
@@ -235,10 +235,10 @@ def test_the_results_tables_are_those_of_the_results_files():
     for path in reports:
         report = json.loads(path.read_text())
         assert path.with_suffix(".md").read_text() == report_markdown(report), (
-            f"{path.with_suffix('.md').name} is stale: python -m scripts.reproduce --profile {path.stem} --tables-only")
+            f"{path.with_suffix('.md').name} is stale: python -m ssl_lab_instructor.reproduce --profile {path.stem} --tables-only")
         start, end = f"<!-- results:{path.stem}:start -->\n", f"\n<!-- results:{path.stem}:end -->"
         if start in readme:
             block = readme.split(start, 1)[1].split(end, 1)[0]
             assert block == readme_block(report), (
-                f"the README's {path.stem} block is stale: python -m scripts.reproduce "
+                f"the README's {path.stem} block is stale: python -m ssl_lab_instructor.reproduce "
                 f"--profile {path.stem} --tables-only --update-readme")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import os
 import shutil
 import subprocess
@@ -17,21 +18,21 @@ import pytest
 import yaml
 from support import ROOT
 
-from scripts.release import build as build_module
-from scripts.release import leaks, publish
-from scripts.release.build import ReleaseError, assemble, build, instructor_repository
-from scripts.release.config import (
+from ssl_lab_instructor.release import build as build_module
+from ssl_lab_instructor.release import leaks, publish
+from ssl_lab_instructor.release.build import ReleaseError, assemble, build, instructor_repository
+from ssl_lab_instructor.release.config import (
     ReleaseConfig,
     ReleaseConfigError,
     course_assignments,
     load_config,
 )
-from scripts.release.notebooks import install_requirements
-from scripts.release.tracked import tracked_files
-from scripts.release.urls import url_problems
+from ssl_lab_instructor.release.notebooks import install_requirements
+from ssl_lab_instructor.release.tracked import tracked_files
+from ssl_lab_instructor.release.urls import url_problems
 
 STUDENT_FILES = {".gitignore", "LICENSE", "README.md", "data", "environment.yml", "lab_utils",
-                 "notebooks", "pyproject.toml"}
+                 "notebooks", "pyproject.toml", "ssl_lab.py", "constraints-local.txt"}
 FORK = ReleaseConfig("uni-example/ssl-course", "term-2027a", ("01_intro", "05_time_series"))
 
 
@@ -65,7 +66,8 @@ def git_identity(monkeypatch):
 
 
 INSTRUCTOR_FILES = (".gitignore", "LICENSE", "pyproject.toml", "environment.yml", "data/README.md",
-                    "lab_utils", "solutions", "notebooks", "tests/answers")
+                    "lab_utils", "solutions", "notebooks", "tests/answers", "ssl_lab.py",
+                    "constraints-local.txt", "ssl_lab_instructor")
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +105,31 @@ def test_the_release_holds_what_a_student_needs_and_nothing_else(release):
     assert "SSL_LAB_CACHE_DIR" in readme and "HF_HOME" in readme and "Mount Drive" in readme
 
 
+def test_the_release_has_no_instructor_package_and_opens_its_labs_with_python_m_ssl_lab(release, tmp_path):
+    shipped = {p.relative_to(release).as_posix() for p in release.rglob("*")}
+    assert not {name for name in shipped if "ssl_lab_instructor" in name}, "the instructor package shipped"
+    package = (release / "pyproject.toml").read_text(encoding="utf-8")
+    assert "ssl_lab_instructor" not in package and "ssl-lab-sandbox" not in package
+    code = "\n".join(p.read_text(encoding="utf-8") for p in release.rglob("*.py"))
+    assert "import ssl_lab_instructor" not in code and "from ssl_lab_instructor" not in code
+    # `python -m ssl_lab labs` in the release: JupyterLab on the release's own notebooks, after an
+    # install of the labs extra (the release has no tests, and says so when asked to run them)
+    script = ("import json, pathlib, ssl_lab\n"
+              "labs = ssl_lab.command_for('labs', pathlib.PurePosixPath('/v/bin/python'), [], as_root=False)\n"
+              "install = ssl_lab.install_commands(pathlib.PurePosixPath('/v/bin/python'), None)[-2]\n"
+              "print(json.dumps({'labs': labs, 'install': install}))\n")
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    run = subprocess.run([sys.executable, "-c", script], cwd=release, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    commands = json.loads(run.stdout)
+    assert commands["labs"][1:4] == ["-m", "jupyterlab", str(release / "notebooks")]
+    assert commands["install"][-2:] == ["-e", f"{release}[labs]"]
+    assert _notebooks(release / "notebooks")
+    run = subprocess.run([sys.executable, "-m", "ssl_lab", "test", "--no-install", "--venv", str(tmp_path)],
+                         cwd=release, env=env, capture_output=True, text=True)
+    assert run.returncode == 1 and "student release of the course, which has no tests" in run.stderr
+
+
 def test_only_the_listed_assignments_and_only_tracked_files_ship(instructor_repository_copy, tmp_path):
     only_01 = ReleaseConfig("uni-example/ssl-course", "week-1", ("01_intro",))
     release = assemble(tmp_path / "student", only_01, root=instructor_repository_copy)
@@ -111,6 +138,7 @@ def test_only_the_listed_assignments_and_only_tracked_files_ship(instructor_repo
     assert not {name for name in shipped if "my_answers" in name or "Copy1" in name
                 or "__pycache__" in name or "checkpoint" in name and name.endswith(".ipynb")
                 or name.startswith("data/") and name != "data/README.md"}, "untracked or ignored files shipped"
+    assert not {name for name in shipped if name.startswith(("ssl_lab_instructor", "solutions", "tests"))}
     readme = (release / "README.md").read_text()
     assert "01_intro_ssl.ipynb" in readme and "02_pretext_tasks" not in readme
     assert "4 more assignments follow in later releases" in readme

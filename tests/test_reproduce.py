@@ -7,7 +7,16 @@ import pytest
 from support import ROOT
 
 from lab_utils.profiles import BUDGETS
-from scripts.reproduce import cli, collect, execute, headlines, paths, readme, reports, tables
+from ssl_lab_instructor.reproduce import (
+    cli,
+    collect,
+    execute,
+    headlines,
+    paths,
+    readme,
+    reports,
+    tables,
+)
 
 
 def _notebook(path, *cells):
@@ -179,7 +188,7 @@ def _dry_run_report(status="ok"):
 
 
 def test_the_t4_estimate_adds_compute_overheads_and_the_cpu_side_time():
-    from scripts.reproduce import t4
+    from ssl_lab_instructor.reproduce import t4
 
     run = t4.add_estimates(_dry_run_report()["notebooks"]["03_simclr"])
     metrics = run["metrics"]
@@ -192,14 +201,14 @@ def test_the_t4_estimate_adds_compute_overheads_and_the_cpu_side_time():
 
 
 def test_a_memory_bound_step_is_timed_by_its_traffic():
-    from scripts.reproduce import t4
+    from ssl_lab_instructor.reproduce import t4
 
     metrics = {"dry_run_train_flops": 1.0, "dry_run_train_activation_bytes": 224e9}
     assert t4.gpu_seconds(metrics)["training"] == pytest.approx(t4.ACTIVATION_PASSES * t4.FP16_OVER_FP32)
 
 
 def test_a_dry_run_report_is_a_memory_and_t4_table_without_a_chart(tmp_path):
-    from scripts.reproduce.reports import write_reports
+    from ssl_lab_instructor.reproduce.reports import write_reports
 
     report = _dry_run_report()
     report["notebooks"]["04_mae_dinov2"] = _dry_run_report("failed")["notebooks"]["03_simclr"]

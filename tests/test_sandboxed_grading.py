@@ -1,7 +1,7 @@
 """``make grade``: hostile, cheating and broken submissions, all graded in one parallel run.
 
 One throw-away course with a class of submissions made from the current notebook 01 (see
-``hostile.py``) is graded once by ``python -m scripts.grade`` (what ``make grade`` runs) with
+``hostile.py``) is graded once by ``python -m ssl_lab_instructor.grade`` (what ``make grade`` runs) with
 two workers; each test then checks one promise on that run's gradebook, graded notebooks,
 summary and course directory. The last tests grade two of its students again through
 ``nbgrader autograde`` and the formgrader's ``NbGraderAPI.autograde``: the same sandbox, the
@@ -29,7 +29,7 @@ from grading import grade_cells, make_course
 from nbgrader.api import Gradebook
 from support import ROOT
 
-from scripts.grade.hidden import hidden_block, visible_part
+from ssl_lab_instructor.grade.hidden import hidden_block, visible_part
 
 SECRET = "grader-secret-do-not-leak"
 LATE = "late-reference"  # the reference answers, 33 hours after the due date
@@ -316,7 +316,7 @@ def test_make_grade_runs_the_grader_with_the_smoke_profile():
                          cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     command = run.stdout.strip().splitlines()[-1]
-    assert "-m scripts.grade 01_intro" in command and "--workers 3" in command and "--profile smoke" in command
+    assert "-m ssl_lab_instructor.grade 01_intro" in command and "--workers 3" in command and "--profile smoke" in command
 
 
 @pytest.mark.parametrize("student", ["anything-answers", "summary-forger"])

@@ -35,6 +35,8 @@ def test_torch_comes_from_the_cpu_index_only_without_an_nvidia_gpu(system, nvidi
 
 def test_the_cpu_torch_is_installed_first_then_the_course_under_the_same_pins(tmp_path):
     python = PureWindowsPath(r"C:\course\.venv\Scripts\python.exe")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "c"\n[project.optional-dependencies]\nlabs = []\ntest = []\nother = []\n')
     commands = ssl_lab.install_commands(python, ssl_lab.CPU_TORCH_INDEX, root=tmp_path)
     assert all(command[0] == str(python) for command in commands)
     torch_step, course_step = commands[1], commands[2]
@@ -46,6 +48,15 @@ def test_the_cpu_torch_is_installed_first_then_the_course_under_the_same_pins(tm
     assert course_step[-2:] == ["-e", f"{tmp_path}[labs,test]"]
     assert commands[-1][-5:] == ["ipykernel", "install", "--sys-prefix", "--name", "python3"]
     assert not any("--index-url" in c for c in ssl_lab.install_commands(python, None, tmp_path))
+
+
+def test_the_student_release_installs_the_labs_extra_and_has_no_test_command(tmp_path, monkeypatch, capsys):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "c"\n[project.optional-dependencies]\nlabs = []\n')
+    course_step = ssl_lab.install_commands(PurePosixPath("/v/bin/python"), None, tmp_path)[-2]
+    assert course_step[-2:] == ["-e", f"{tmp_path}[labs]"]
+    monkeypatch.setattr(ssl_lab, "ROOT", tmp_path)
+    assert ssl_lab.main(["test", "--venv", str(tmp_path / "none"), "--no-install"]) == 1
+    assert "student release of the course, which has no tests" in capsys.readouterr().err
 
 
 def test_an_install_is_redone_only_when_its_inputs_changed(tmp_path):
@@ -70,8 +81,8 @@ def test_the_labs_see_the_venvs_commands_and_the_mps_fallback(monkeypatch, tmp_p
     environment = ssl_lab.child_environment(tmp_path, windows=False)
     assert environment["PATH"].split(os.pathsep)[0] == str(tmp_path / "bin")
     assert environment["PYTORCH_ENABLE_MPS_FALLBACK"] == "1"
-    assert ssl_lab.command_for("labs", PurePosixPath("/v/bin/python"), ["--port=1"]) == [
-        "/v/bin/python", "-m", "scripts.labs", "--port=1"]
+    assert ssl_lab.command_for("labs", PurePosixPath("/v/bin/python"), ["--port=1"], as_root=False) == [
+        "/v/bin/python", "-m", "jupyterlab", str(ssl_lab.ROOT / "notebooks"), "--port=1"]
 
 
 def test_python_m_ssl_lab_test_runs_pytest_in_the_venv_and_returns_its_status(tmp_path, capfd):

@@ -1,9 +1,0 @@
-"""``python -m scripts.grade ASSIGNMENT``: see :mod:`scripts.grade.cli`."""
-
-import sys
-
-sys.modules.setdefault("rfc3987_syntax", None)  # ~2.5 s of CPU nbformat never needs (see worker.py)
-
-from .cli import main  # noqa: E402
-
-sys.exit(main())

@@ -1,7 +1,0 @@
-"""``python -m scripts.reproduce``: see the package's docstring or ``--help``."""
-
-import sys
-
-from .cli import main
-
-sys.exit(main())
