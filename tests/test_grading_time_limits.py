@@ -13,8 +13,8 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 
-from scripts.grade import execution
-from scripts.grade.limits import Limits
+from ssl_lab_instructor.grade import execution
+from ssl_lab_instructor.grade.limits import Limits
 
 COST = re.compile(r"# costs ([\d.]+) s")
 
