@@ -21,6 +21,12 @@ c.Execute.timeout = 1800
 # provisioner (ssl_lab_instructor.grade.kernel) in a bubblewrap sandbox under memory, process,
 # disk and time limits; where no sandbox can be made, nothing runs.
 GRADING = "ssl_lab_instructor.grade.steps"
+# nbgrader itself reads each submission's timestamp.txt and copies its other files before any
+# of the steps below: make it read them as make grade does (no link followed, no pipe or device
+# opened, size limits), or a student's FIFO named timestamp.txt would hang grading.
+from ssl_lab_instructor.grade import submitted_files  # noqa: E402
+
+submitted_files.install()
 c.Autograde.exporter_class = f"{GRADING}.SafeNotebookExporter"  # no symlinked or oversized submission
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
