@@ -35,9 +35,8 @@ from lab_utils.evaluation import (
     recalibrate_batchnorm,
 )
 from lab_utils.models import normalize_cifar
-from lab_utils.profiles import Budget, get_budget
 from lab_utils.protocol import cifar10_probe_sets
-from ssl_lab_instructor.benchmarks.step import downsampling_views, notebook_definitions
+from ssl_lab_instructor.benchmarks.step import at_training_size, notebook_definitions
 from ssl_lab_instructor.reproduce.machine import git_commit, hardware
 
 
@@ -53,6 +52,18 @@ def scores(backbone, probe_train, probe_test, label_seeds: int) -> dict[str, flo
             "linear_100": statistics.mean(few), "knn_100": statistics.mean(few_knn)}
 
 
+def figures(summary: dict[int, dict[str, tuple[float, float]]]) -> dict[str, float]:
+    """Top-level numbers the prose can quote: ``linear_16px``, ``linear_16px_std``, ...
+
+    ``summary`` maps a training size to ``{score: (mean, std over seeds)}``.
+    """
+    flat = {}
+    for size, by_score in summary.items():
+        for score, (mean, std) in by_score.items():
+            flat[f"{score}_{size}px"], flat[f"{score}_{size}px_std"] = mean, std
+    return flat
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
@@ -64,7 +75,6 @@ def main() -> None:
     os.environ.setdefault("SSL_LAB_PROFILE", "cpu")
     cfg = lab_utils.setup("03_simclr")
     ns = notebook_definitions()
-    course_view = ns["simclr_view"]
     unlabelled = lab_utils.load_cifar10("train", limit=cfg.budget.train_images, seed=cfg.seed)
     ns["train_images"] = train_images = unlabelled.images.to(cfg.device)
     probe_train, probe_test = cifar10_probe_sets("cpu")
@@ -72,8 +82,7 @@ def main() -> None:
     rows = []
     for seed in range(args.seeds):
         for size, steps in ((32, args.steps_32), (16, args.steps_16)):
-            ns["simclr_view"] = downsampling_views(course_view, size)
-            ns["budget"] = Budget({**get_budget("03_simclr", "cpu"), "steps": steps})
+            at_training_size(ns, size, steps=steps)   # the notebook's training_views downsample
             ns["cfg"] = dataclasses.replace(cfg, seed=seed)   # pretrain's batch order
             torch.manual_seed(seed)
             model = ns["SimCLR"]().to(cfg.device)
@@ -98,7 +107,8 @@ def main() -> None:
     args.output.write_text(json.dumps({
         "experiment": "fixres", "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": git_commit(), "hardware": hardware(), "load_average_1min": load_average,
-        "rows": rows, "summary": {str(k): v for k, v in summary.items()}}, indent=2) + "\n")
+        "rows": rows, "summary": {str(k): v for k, v in summary.items()},
+        **figures(summary)}, indent=2) + "\n")
     print(f"wrote {args.output}")
 
 

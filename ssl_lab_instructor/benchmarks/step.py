@@ -39,11 +39,11 @@ from pathlib import Path
 
 import nbformat
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 import lab_utils
 from lab_utils.precision import precision_for
+from lab_utils.profiles import Budget, get_budget
 from ssl_lab_instructor.reproduce.machine import git_commit, hardware
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,12 +73,13 @@ def notebook_definitions(notebook: Path = NOTEBOOK) -> dict:
     return namespace
 
 
-def downsampling_views(simclr_view: Callable, size: int) -> Callable:
-    """``simclr_view`` followed by an area-average resize to ``size x size`` pixels."""
-    def view(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        views = simclr_view(images, generator)
-        return views if views.shape[-1] == size else F.interpolate(views, size=size, mode="area")
-    return view
+def at_training_size(ns: dict, size: int, **budget: object) -> None:
+    """Make the notebook's own ``training_views`` draw ``size``-pixel views.
+
+    Its functions read the ``budget`` global of the namespace they were defined in: the
+    ``cpu`` profile's, here with ``train_size=size`` and any other entries overridden.
+    """
+    ns["budget"] = Budget({**get_budget("03_simclr", "cpu"), "train_size": size, **budget})
 
 
 def build(method: str, ns: dict, device: torch.device) -> tuple[nn.Module, Callable]:
@@ -95,11 +96,11 @@ def build(method: str, ns: dict, device: torch.device) -> tuple[nn.Module, Calla
     raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
 
 
-def one_step(model: nn.Module, loss_fn: Callable, view: Callable, batch: torch.Tensor,
+def one_step(model: nn.Module, loss_fn: Callable, views: Callable, batch: torch.Tensor,
              optimizer: torch.optim.Optimizer, policy) -> list[float]:
     """Seconds of the phases of one training step (``PHASES`` minus ``data``)."""
     marks = [time.perf_counter()]
-    torch.cat([view(batch), view(batch)])
+    torch.cat([views(batch), views(batch)])
     marks.append(time.perf_counter())
     with policy.autocast():
         loss = loss_fn(model, batch, None)
@@ -129,21 +130,31 @@ def time_steps(method: str, ns: dict, images: torch.Tensor, sizes: list[int], ba
         policy.prepare(model)
         optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-3)
         model.train()
-        runs[size] = (model, loss_fn, downsampling_views(ns["course_simclr_view"], size), optimizer)
+        runs[size] = (model, loss_fn, optimizer)
     generator = torch.Generator().manual_seed(0)
     timings = {size: {phase: [] for phase in PHASES} for size in sizes}
     for step in range(warmup + steps):
-        for size, (model, loss_fn, view, optimizer) in runs.items():
-            ns["simclr_view"] = view  # the notebook's classes draw their views through it
+        for size, (model, loss_fn, optimizer) in runs.items():
+            at_training_size(ns, size)  # the notebook's losses draw their views at this size
             start = time.perf_counter()
             batch = images[torch.randint(len(images), (batch_size,), generator=generator)]
             seconds = [time.perf_counter() - start,
-                       *one_step(model, loss_fn, view, batch, optimizer, policy)]
+                       *one_step(model, loss_fn, ns["training_views"], batch, optimizer, policy)]
             if step >= warmup:
                 for phase, spent in zip(PHASES, seconds, strict=True):
                     timings[size][phase].append(spent)
     return {size: {phase: statistics.median(values) for phase, values in by_phase.items()}
             for size, by_phase in timings.items()}
+
+
+def speedups_over_32px(rows: list[dict]) -> dict[str, float]:
+    """``{"simclr_speedup_16px": 32-pixel step time / 16-pixel step time, ...}``."""
+    speedups = {}
+    for method in dict.fromkeys(row["method"] for row in rows):
+        by_size = {row["size"]: row["step_seconds"] for row in rows if row["method"] == method}
+        for size in by_size.keys() - {32} if 32 in by_size else ():
+            speedups[f"{method.lower()}_speedup_{size}px"] = by_size[32] / by_size[size]
+    return speedups
 
 
 def main() -> None:
@@ -164,7 +175,6 @@ def main() -> None:
     load_average = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
     images = lab_utils.load_cifar10("train", limit=5_000, seed=0).images.to(device)
     ns = notebook_definitions()
-    ns["course_simclr_view"] = ns["simclr_view"]
     print(f"batch {args.batch_size} (two views each), {args.threads} threads, {device}, "
           f"{precision_for(device).name}; load average {load_average}")
     print(f"{'method':>8} {'px':>3} " + " ".join(f"{p:>9}" for p in PHASES) + f" {'step ms':>8}")
@@ -177,18 +187,16 @@ def main() -> None:
                 f"{1e3 * phases[p]:6.0f} ms" for p in PHASES) + f" {1e3 * total:8.0f}", flush=True)
             rows.append({"method": method, "size": size, "step_seconds": round(total, 4),
                          **{f"{p}_seconds": round(phases[p], 4) for p in PHASES}})
-    for method in args.methods:
-        by_size = {row["size"]: row["step_seconds"] for row in rows if row["method"] == method}
-        if 32 in by_size and len(by_size) > 1:
-            print(f"{method}: " + ", ".join(f"{by_size[32] / by_size[s]:.1f}x cheaper at {s} px"
-                                            for s in by_size if s != 32))
+    speedups = speedups_over_32px(rows)
+    for name, speedup in speedups.items():
+        print(f"{name}: {speedup:.1f}x")
     output = args.output or ROOT / "results" / f"step-{device.type}.json"
     output.write_text(json.dumps({
         "benchmark": "step", "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": git_commit(), "hardware": hardware(), "load_average_1min": load_average,
         "device": str(device), "precision": precision_for(device).name,
         "batch_size": args.batch_size, "torch_threads": args.threads, "steps": args.steps,
-        "rows": rows,
+        "rows": rows, **speedups,
     }, indent=2) + "\n")
     print(f"wrote {output}")
 

@@ -11,8 +11,9 @@ comment right before it, invisible when rendered, naming where the number comes 
 ``<!-- SOURCE: EXPRESSION [in UNIT] -->NUMBER``:
 
 * ``SOURCE`` is a results file, ``results/<SOURCE>.json``: a profile (``smoke``, ``cpu``,
-  ``gpu``) written by ``python -m ssl_lab_instructor.reproduce``, or ``augment-cpu`` written by
-  ``python -m ssl_lab_instructor.benchmarks.augment``.
+  ``gpu``) written by ``python -m ssl_lab_instructor.reproduce``, or a benchmark's
+  (``augment-cpu``, ``fixres-cpu``, ``step-cpu``) written by
+  ``python -m ssl_lab_instructor.benchmarks.<name>``.
 * ``EXPRESSION`` names numbers of that file: ``NOTEBOOK/NAME`` is a metric the notebook
   recorded (``lab_utils.record``) or a number of its run (``wall_seconds``, ``peak_rss_mb``,
   ``gpu_peak_mb``); a bare ``NAME`` is a top-level number (``total_seconds``, a benchmark's
@@ -51,6 +52,9 @@ import nbformat
 from .paths import README, RESULTS, ROOT, SOLUTIONS
 
 STUDENT_NOTEBOOKS = ROOT / "notebooks"
+
+# Benchmarks whose results files (``results/<name>-<device>.json``) prose may quote.
+BENCHMARKS = ("augment", "fixres", "step")
 
 UNITS: dict[str | None, Callable[[float], float]] = {
     None: lambda value: value,
@@ -162,7 +166,8 @@ class Results:
         if source not in self._cache:
             path = self.folder / f"{source}.json"
             if not path.exists():
-                how = ("python -m ssl_lab_instructor.benchmarks.augment" if source.startswith("augment-")
+                benchmark = source.split("-")[0]
+                how = (f"python -m ssl_lab_instructor.benchmarks.{benchmark}" if benchmark in BENCHMARKS
                        else f"python -m ssl_lab_instructor.reproduce --profile {source}")
                 raise QuoteError(f"{_shown(path)} does not exist: make it with {how}")
             self._cache[source] = json.loads(path.read_text())
