@@ -34,3 +34,17 @@ def test_a_16_pixel_step_feeds_16_pixel_views_to_the_network(notebook, method):
                             step.precision_for(torch.device("cpu")))
     assert len(seconds) == len(step.PHASES) - 1 and all(s >= 0 for s in seconds)
     assert seen and max(seen) == 16
+
+
+def test_speed_ups_are_32_pixel_time_over_smaller_size_time():
+    rows = [{"method": "SimCLR", "size": 32, "step_seconds": 0.6},
+            {"method": "SimCLR", "size": 16, "step_seconds": 0.15},
+            {"method": "MoCo", "size": 16, "step_seconds": 0.1}]   # no 32-pixel row: no ratio
+    assert step.speedups_over_32px(rows) == {"simclr_speedup_16px": pytest.approx(4.0)}
+
+
+def test_the_fixres_summary_becomes_quotable_top_level_numbers():
+    from ssl_lab_instructor.benchmarks.fixres import figures
+
+    flat = figures({16: {"knn": (0.45, 0.006)}, 32: {"knn": (0.41, 0.002)}})
+    assert flat == {"knn_16px": 0.45, "knn_16px_std": 0.006, "knn_32px": 0.41, "knn_32px_std": 0.002}
