@@ -148,11 +148,17 @@ def load_vit_mae(name: str, device: torch.device | str = "cpu",
     """A frozen ``transformers`` ``ViTMAEForPreTraining`` with checkpoint ``name``'s weights."""
     from transformers import ViTMAEConfig, ViTMAEForPreTraining
 
+    from .vit import has_distinct_positions
+
     state, info = load_state_dict(name, directory)
     if info.architecture != "ViTMAEForPreTraining":
         raise CheckpointError(f"checkpoint {name!r} holds a {info.architecture}, not a ViT-MAE")
     model = ViTMAEForPreTraining(ViTMAEConfig(**info.config))
     model.load_state_dict(state)
+    if not has_distinct_positions(model.vit.embeddings.position_embeddings):
+        raise CheckpointError(f"checkpoint {name!r} was trained without position embeddings (a ViT-MAE "
+                              "built from a config has none): train it again with lab_utils.vit.new_mae "
+                              "(python -m ssl_lab_instructor.pretrain 04_mae_dinov2)")
     return model.to(device).eval().requires_grad_(False), info
 
 

@@ -355,7 +355,7 @@ BUDGETS: dict[str, dict[str, dict[str, Any]]] = {
             mae_heads=4,
             mae_decoder_dim=64,
             mae_decoder_depth=2,
-            mae_lr=3e-4,  # in ~120 steps a probe of 0.34-0.36, against 0.29 with the gpu profile's 1.5e-3
+            mae_lr=3e-4,  # in ~120 steps a probe of 0.34-0.36, against 0.29 at 1.5e-3 (measured before new_mae gave the ViT its positions)
             # Fine-tuning on few labels, MAE's own protocol: the encoder and a linear head train
             # end to end, finetune_epochs passes over the labels (at least finetune_steps
             # steps), scored on a class-balanced part of the probe's test images.

@@ -1,4 +1,5 @@
-"""Reading vision transformers: attention maps, patch tokens, MAE masks and reconstructions.
+"""Reading vision transformers: attention maps, patch tokens, MAE masks and reconstructions,
+and building a ViT-MAE to train from scratch with MAE's own initialisation (:func:`new_mae`).
 
 Works with the ``transformers`` classes of notebook 04 (``ViTMAEForPreTraining``,
 ``Dinov2Model``, ``ViTForImageClassification``/``ViTModel``). A ViT cuts an image of
@@ -126,6 +127,44 @@ def mask_ratio(model: nn.Module, ratio: float) -> Iterator[None]:
         yield
     finally:
         config.mask_ratio = previous
+
+
+def new_mae(config) -> nn.Module:
+    """A ``ViTMAEForPreTraining`` of ``config`` with MAE's initialisation, to train from scratch.
+
+    MAE gives its encoder and its decoder fixed 2-D sin-cos position embeddings and draws
+    the CLS and mask tokens from N(0, 0.02) [He 2022]. A ``ViTMAEForPreTraining`` built from
+    a config by ``transformers`` 5 leaves all four at zero, and the position embeddings are
+    frozen: that model never learns where a patch is (the encoder sees a bag of patches) and
+    its decoder gives every hidden patch of an image the same prediction. This sets them as
+    MAE does, whatever the version, and checks that the positions tell the patches apart.
+
+    Raises:
+        RuntimeError: if the position embeddings are still not distinct per patch.
+    """
+    from transformers import ViTMAEForPreTraining
+
+    model = ViTMAEForPreTraining(config)
+    embeddings = model.vit.embeddings
+    # transformers skips the embeddings' initialisation once their projection is flagged as
+    # initialised; MAE's initialisation (xavier projection, sin-cos positions, CLS token) is
+    # what a model trained from scratch needs, so run it again.
+    embeddings.patch_embeddings.projection._is_hf_initialized = False
+    embeddings.initialize_weights()
+    model.decoder.initialize_weights(embeddings.patch_embeddings.num_patches)
+    for name, positions in (("encoder", embeddings.position_embeddings),
+                            ("decoder", model.decoder.decoder_pos_embed)):
+        if not has_distinct_positions(positions):
+            raise RuntimeError(f"the ViT-MAE's {name} position embeddings are not distinct per patch "
+                               "after initialisation: this transformers version initialises ViT-MAE "
+                               "differently, and lab_utils.vit.new_mae needs updating")
+    return model
+
+
+def has_distinct_positions(position_embeddings: torch.Tensor) -> bool:
+    """Whether every patch token's position embedding ``(1, 1 + L, D)`` differs from the others."""
+    patches = position_embeddings[0, PREFIX_TOKENS:].float()
+    return bool(torch.cdist(patches, patches).add(torch.eye(len(patches))).min() > 1e-3)
 
 
 def _mae_encoder(model: nn.Module) -> nn.Module:
