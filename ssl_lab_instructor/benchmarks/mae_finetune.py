@@ -77,7 +77,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--checkpoint-dir", type=Path, default=None,
                         help="where the checkpoint and its registry are (default: the course's)")
     parser.add_argument("--output", type=Path, default=None,
-                        help="default: results/mae-finetune-<recipe>.json")
+                        help="default: results/mae_finetune-<recipe>.json")
     return parser.parse_args(argv)
 
 
@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{arm}: " + ", ".join(f"{n:,} labels {m:.3f}±{s:.3f}" for n, (m, s) in curves[arm].items())
               + f" ({seconds[arm]:.0f} s)", flush=True)
     flat = figures(curves)
-    output = args.output or Path(f"results/mae-finetune-{args.recipe}.json")
+    output = args.output or Path(f"results/mae_finetune-{args.recipe}.json")
     output.write_text(json.dumps({
         "experiment": "mae_finetune", "recipe": args.recipe, "seeds": seeds, "test_images": len(test),
         "checkpoint": {"budget": info.budget, "sha256": info.sha256},

@@ -54,7 +54,7 @@ from .paths import README, RESULTS, ROOT, SOLUTIONS
 STUDENT_NOTEBOOKS = ROOT / "notebooks"
 
 # Benchmarks whose results files (``results/<name>-<device>.json``) prose may quote.
-BENCHMARKS = ("augment", "fixres", "step")
+BENCHMARKS = ("augment", "fixres", "step", "mae_finetune")
 
 UNITS: dict[str | None, Callable[[float], float]] = {
     None: lambda value: value,
