@@ -259,7 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         update_readme(registry(output))
         print("updated the table of course checkpoints in README.md")
         return 0
-    commit, machine = git_commit(), hardware()
+    # A copy of the course without its git history (a rented GPU machine, say) names its commit.
+    commit, machine = git_commit() or os.environ.get("SSL_LAB_COMMIT") or None, hardware()
     print(f"course checkpoints into {output}, commit {commit}, {machine}; training state in "
           f"{args.resume_dir.resolve()} (run again to continue after a stop)")
     for name in args.notebooks or ["03_simclr", "02_pretext_tasks", "04_mae_dinov2"]:
