@@ -259,8 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         update_readme(registry(output))
         print("updated the table of course checkpoints in README.md")
         return 0
-    # A copy of the course without its git history (a rented GPU machine, say) names its commit.
-    commit, machine = git_commit() or os.environ.get("SSL_LAB_COMMIT") or None, hardware()
+    # A copy of the course whose .git is missing or not its tree's (one sent to a rented GPU
+    # machine, say) names its commit in SSL_LAB_COMMIT.
+    commit, machine = os.environ.get("SSL_LAB_COMMIT", "").strip() or git_commit(), hardware()
     print(f"course checkpoints into {output}, commit {commit}, {machine}; training state in "
           f"{args.resume_dir.resolve()} (run again to continue after a stop)")
     for name in args.notebooks or ["03_simclr", "02_pretext_tasks", "04_mae_dinov2"]:
