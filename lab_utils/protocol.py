@@ -28,7 +28,7 @@ from .evaluation import (
     probe_encoder,
 )
 from .models import normalize_cifar
-from .profiles import resolve_profile
+from .profiles import Budget, resolve_profile
 
 # (labelled training images, test images) of the probe, per profile.
 PROBE_SIZES: dict[str, tuple[int, int]] = {
@@ -172,6 +172,30 @@ def fine_tune_accuracy(
     if stopper is not None:
         stopper.restore(model)
     return classifier_accuracy(model, test_images, test_labels)
+
+
+def fine_tuned_label_efficiency(make_model: Callable[[], nn.Module], probe_train: ImageSet,
+                                probe_test: ImageSet, sizes: Sequence[int], seeds: int,
+                                recipe: Budget, desc: str = "fine-tune") -> dict[int, tuple[float, float]]:
+    """Test accuracy of ``make_model`` fine-tuned end to end on class-balanced subsets of ``probe_train``.
+
+    MAE's protocol against the number of labels: for each size ``n`` and seed,
+    :func:`fine_tune_accuracy` under the fine-tuning recipe of ``recipe`` (a profile's budget:
+    ``finetune_epochs`` passes, at least ``finetune_steps`` steps of ``finetune_batch_size``,
+    AdamW at ``finetune_lr`` with weight decay 0.05), scored on all of ``probe_test``.
+
+    Returns:
+        ``{n: (mean, std over seeds)}``.
+    """
+    def fine_tune(images, labels, test_images, test_labels, seed: int) -> float:
+        return fine_tune_accuracy(
+            make_model, images, labels, test_images, test_labels, seed,
+            epochs=recipe.finetune_epochs, min_steps=recipe.finetune_steps,
+            batch_size=recipe.finetune_batch_size, lr=recipe.finetune_lr, weight_decay=0.05,
+            desc=desc)
+
+    return label_efficiency(probe_train.images, probe_train.labels, probe_test.images,
+                            probe_test.labels, sizes=sizes, seeds=seeds, probe=fine_tune)
 
 
 def classifier_accuracy(model: nn.Module, images: torch.Tensor, labels: ArrayLike) -> float:

@@ -25,10 +25,8 @@ from pathlib import Path
 
 from torch import nn
 
-import lab_utils
 from lab_utils import checkpoints, protocol, vit
-from lab_utils.datasets import ImageSet
-from lab_utils.profiles import Budget, get_budget
+from lab_utils.profiles import get_budget
 from ssl_lab_instructor.reproduce.machine import git_commit, hardware
 
 Curve = dict[int, tuple[float, float]]   # labels -> (mean accuracy, std over seeds)
@@ -43,19 +41,6 @@ def arms(mae: nn.Module) -> dict[str, Callable[[], nn.Module]]:
     """
     return {"checkpoint": lambda: vit.MAEClassifier(mae, 10),
             "twin": lambda: vit.MAEClassifier(vit.new_mae(mae.config), 10)}
-
-
-def fine_tuned_curve(make_model: Callable[[], nn.Module], labelled: ImageSet, test: ImageSet,
-                     sizes: Sequence[int], seeds: int, recipe: Budget, desc: str) -> Curve:
-    """Test accuracy of ``make_model`` fine-tuned on class-balanced subsets of ``labelled``."""
-    def fine_tune(images, labels, test_images, test_labels, seed: int) -> float:
-        return protocol.fine_tune_accuracy(
-            make_model, images, labels, test_images, test_labels, seed, epochs=recipe.finetune_epochs,
-            min_steps=recipe.finetune_steps, batch_size=recipe.finetune_batch_size, lr=recipe.finetune_lr,
-            weight_decay=0.05, desc=desc)
-
-    return lab_utils.label_efficiency(labelled.images, labelled.labels, test.images, test.labels,
-                                      sizes=sizes, seeds=seeds, probe=fine_tune)
 
 
 def figures(curves: dict[str, Curve]) -> dict[str, float]:
@@ -93,7 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     curves, seconds = {}, {}
     for arm, make_model in arms(mae).items():
         start = time.perf_counter()
-        curves[arm] = fine_tuned_curve(make_model, labelled, test, args.labels, seeds, recipe, arm)
+        curves[arm] = protocol.fine_tuned_label_efficiency(make_model, labelled, test, args.labels, seeds,
+                                                           recipe, arm)
         seconds[arm] = round(time.perf_counter() - start, 1)
         print(f"{arm}: " + ", ".join(f"{n:,} labels {m:.3f}±{s:.3f}" for n, (m, s) in curves[arm].items())
               + f" ({seconds[arm]:.0f} s)", flush=True)
