@@ -24,7 +24,8 @@ every training run saves its full state every few minutes under ``pretrain-state
 run where it stopped and only loads those that finished, with the result of one
 uninterrupted run. The registry records each checkpoint's epochs, its training wall time
 summed over the sessions, and the machines it trained on. Delete ``pretrain-state/`` to
-train from the start.
+train from the start. The registry's commit is git's, or ``$SSL_LAB_COMMIT`` where set (for
+a copy of the course whose ``.git`` is not its tree's).
 """
 
 from __future__ import annotations
